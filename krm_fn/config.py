@@ -1,0 +1,243 @@
+"""The functionConfig: ``PvcMountPolicy`` (SPEC 3.7) or a ConfigMap holding the same keys.
+
+The pydantic models are the single source of truth: the README's config reference and
+``kserve-pvc-fn schema`` are generated from them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from krm_fn.results import Field as ResultField
+from krm_fn.results import ResourceRef, Result
+from krm_fn.uris import DEFAULT_FILE_EXTENSIONS
+
+API_VERSION = "fn.kserve-pvc.dev/v1alpha1"
+KIND = "PvcMountPolicy"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Selector(_Strict):
+    """Matches resources; every field given must match (AND). Labels and annotations match by value."""
+
+    apiVersion: str | None = Field(
+        None, description="Exact apiVersion, e.g. `serving.kserve.io/v1beta1`."
+    )
+    kind: str | None = Field(None, description="Exact kind, e.g. `InferenceService`.")
+    name: str | None = Field(None, description="Exact metadata.name.")
+    namespace: str | None = Field(None, description="Exact metadata.namespace.")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels that must all be present with these values."
+    )
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Annotations that must all be present with these values."
+    )
+
+
+class StorageInitializer(_Strict):
+    """The storage-initializer init container of copy mode (KServe's JSON names and defaults)."""
+
+    image: str = Field(
+        "kserve/storage-initializer:latest", description="Image of the init container."
+    )
+    cpuRequest: str = Field("100m", description="CPU request.")
+    cpuLimit: str = Field("1", description="CPU limit.")
+    memoryRequest: str = Field("100Mi", description="Memory request.")
+    memoryLimit: str = Field("1Gi", description="Memory limit.")
+
+
+class PolicySpec(_Strict):
+    """What the function does; every field is optional."""
+
+    mode: Literal["mutate", "validate"] = Field(
+        "mutate",
+        description="`mutate` applies changes; `validate` changes nothing and reports each change as an error.",
+    )
+    mountMode: Literal["direct", "copy"] = Field(
+        "direct",
+        description="KServe's PVC mount strategy: `direct` (default from KServe 0.12, the only one from 0.16) "
+        "or `copy` (storage-initializer, KServe <= 0.15 with enableDirectPvcVolumeMount false).",
+    )
+    fileUris: Literal["directory", "file-mount", "error", "ignore"] = Field(
+        "directory",
+        description="What to do with a `pvc://` URI that names a file in direct mode: rewrite it to its model "
+        "directory, mount the file at `<modelMountPath>/<file>` (pods; URI fields are rewritten as with "
+        "`directory`), report an error, or leave it.",
+    )
+    fileExtensions: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FILE_EXTENSIONS),
+        description="Suffixes that make the last path segment a file (case-insensitive, whole multi-dot suffix).",
+    )
+    readOnly: Literal["preserve"] | bool = Field(
+        "preserve",
+        description="`preserve` leaves `storage.kserve.io/readonly` alone; `true`/`false` sets it on every resource "
+        "that uses a `pvc://` URI.",
+    )
+    modelMountPath: str = Field("/mnt/models", description="Where the model directory is mounted.")
+    storageInitializer: StorageInitializer = Field(
+        default_factory=StorageInitializer,
+        description="Copy mode's init container (image and resources).",
+    )
+    recordOriginal: bool = Field(
+        True,
+        description="Record original URIs of rewritten fields in the annotation "
+        "`fn.kserve-pvc.dev/original-storage-uris` (JSON object: field path -> URI).",
+    )
+    manageKServeConfig: bool = Field(
+        False,
+        description="Rewrite a bundled `inferenceservice-config` ConfigMap that disagrees with `mountMode`.",
+    )
+    kubernetesVersion: str | None = Field(
+        None,
+        description="Kubernetes version for output schema validation; default the newest available.",
+    )
+    selectors: list[Selector] = Field(
+        default_factory=list,
+        description="Only resources matching one of these are changed (empty: all).",
+    )
+    exclude: list[Selector] = Field(
+        default_factory=list, description="Resources matching one of these are never changed."
+    )
+
+    @field_validator("fileExtensions")
+    @classmethod
+    def _dotted(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not v.startswith(".") or len(v) < 2]
+        if bad:
+            raise ValueError(f"each extension starts with '.', got {bad}")
+        return value
+
+    @field_validator("modelMountPath")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("must be an absolute path without '..'")
+        return value.rstrip("/") or "/"
+
+    @field_validator("kubernetesVersion")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = value.removeprefix("v").split(".")
+            if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+                raise ValueError("must look like 1.31 or 1.31.0")
+            return ".".join(parts[:2])
+        return value
+
+
+class PvcMountPolicy(_Strict):
+    """The functionConfig resource."""
+
+    apiVersion: Literal["fn.kserve-pvc.dev/v1alpha1"] = "fn.kserve-pvc.dev/v1alpha1"
+    kind: Literal["PvcMountPolicy"] = "PvcMountPolicy"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    spec: PolicySpec = Field(default_factory=PolicySpec)
+
+
+_STRUCTURED = {"fileExtensions", "storageInitializer", "selectors", "exclude"}
+
+
+def _from_configmap_value(key: str, value: Any) -> Any:
+    """``kpt fn eval -- key=value`` gives strings; lists and objects come as JSON."""
+    if not isinstance(value, str) or key not in _STRUCTURED:
+        return value
+    text = value.strip()
+    if text.startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return value
+    if key == "fileExtensions":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def _allowed(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
+    model = root
+    for part in loc[:-1]:
+        fld = model.model_fields.get(str(part))
+        ann = getattr(fld, "annotation", None) if fld else None
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        elif str(part) in ("selectors", "exclude"):
+            model = Selector
+    return ", ".join(model.model_fields)
+
+
+def _errors(
+    err: ValidationError, ref: ResourceRef, prefix: tuple[Any, ...], root: type[BaseModel]
+) -> list[Result]:
+    out = []
+    for e in err.errors():
+        loc = tuple(
+            p
+            for p in e["loc"]
+            if not isinstance(p, str) or p not in ("literal['preserve']", "bool")
+        )
+        key = ".".join(str(p) for p in prefix + loc)
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown key; allowed keys: {_allowed(loc, root)}"
+        out.append(
+            Result(
+                message=f"functionConfig: {key}: {msg}",
+                severity="error",
+                resourceRef=ref,
+                field=ResultField(path=key, currentValue=_jsonable(e.get("input"))),
+            )
+        )
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) else None
+
+
+def load_config(function_config: Any) -> tuple[PolicySpec | None, list[Result]]:
+    """Validate a functionConfig; returns the spec, or None with error results naming each key."""
+    if function_config is None or function_config == {}:
+        return PolicySpec.model_validate({}), []
+    if not isinstance(function_config, Mapping):
+        return None, [Result(message="functionConfig is not a mapping", severity="error")]
+    ref = ResourceRef.of(function_config)
+    kind, api = function_config.get("kind"), function_config.get("apiVersion")
+    if kind == "ConfigMap" and api == "v1":
+        data = function_config.get("data") or {}
+        if not isinstance(data, Mapping):
+            return None, [
+                Result(
+                    message="functionConfig: data is not a mapping",
+                    severity="error",
+                    resourceRef=ref,
+                )
+            ]
+        spec_in = {k: _from_configmap_value(str(k), v) for k, v in data.items()}
+        try:
+            return PolicySpec.model_validate(spec_in), []
+        except ValidationError as err:
+            return None, _errors(err, ref, ("data",), PolicySpec)
+    if kind != KIND or api != API_VERSION:
+        return None, [
+            Result(
+                message=f"functionConfig: kind {kind!r} of {api!r} is not supported; use {KIND} of {API_VERSION} "
+                "or a v1 ConfigMap",
+                severity="error",
+                resourceRef=ref,
+            )
+        ]
+    try:
+        return PvcMountPolicy.model_validate(function_config).spec, []
+    except ValidationError as err:
+        return None, _errors(err, ref, (), PvcMountPolicy)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``PvcMountPolicy``."""
+    return PvcMountPolicy.model_json_schema()

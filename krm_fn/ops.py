@@ -1,0 +1,127 @@
+"""Logical edits: what the pure core asks for, independent of how the text is changed.
+
+A path is a tuple of mapping keys (str) and sequence indices (int), e.g.
+``("spec", "predictor", "model", "storageUri")``. ``format_path`` turns it into the dotted form used
+in results (``spec.containers[0].env[2].value``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SetValue:
+    """Set the value at ``path``, creating missing mappings on the way."""
+
+    path: Path
+    value: Any
+
+
+@dataclass(frozen=True)
+class Append:
+    """Append ``value`` to the sequence at ``path``, creating it (and its parents) if missing."""
+
+    path: Path
+    value: Any
+
+
+Op = SetValue | Append
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``("spec", "containers", 0, "env")`` -> ``spec.containers[0].env``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def get_path(data: Any, path: Sequence[str | int]) -> Any:
+    """The value at ``path``, or None where any step is missing or of the wrong type."""
+    cur = data
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(cur, list) or not -len(cur) <= part < len(cur):
+                return None
+            cur = cur[part]
+        else:
+            if not isinstance(cur, Mapping) or part not in cur:
+                return None
+            cur = cur[part]
+    return cur
+
+
+def _container(data: Any, path: Path) -> Any:
+    cur = data
+    for part in path:
+        if isinstance(part, int):
+            cur = cur[part]
+        else:
+            nxt = cur.get(part)
+            if not isinstance(nxt, dict | list):
+                nxt = {}
+                cur[part] = nxt
+            cur = nxt
+    return cur
+
+
+def apply_ops(data: Any, ops: Iterable[Op]) -> Any:
+    """Apply ``ops`` to a deep copy of plain ``data``; the reference for every text edit."""
+    out = copy.deepcopy(data)
+    for op in ops:
+        parent = _container(out, op.path[:-1])
+        last = op.path[-1]
+        if isinstance(op, SetValue):
+            parent[last] = copy.deepcopy(op.value)
+        else:
+            seq = parent[last] if isinstance(last, int) else parent.get(last)
+            if not isinstance(seq, list):
+                seq = []
+                parent[last] = seq
+            seq.append(copy.deepcopy(op.value))
+    return out
+
+
+def diff_ops(old: Any, new: Any, path: Path = ()) -> list[Op]:
+    """The ops that turn ``old`` into ``new``: new keys, changed scalars, items appended to lists.
+
+    A list that changes other than by appending is set as a whole; a removed key is not supported
+    (the rules never delete) and raises ValueError, which is a bug in a rule.
+    """
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        missing = [k for k in old if k not in new]
+        if missing:
+            raise ValueError(f"rule removed keys {missing} at {format_path(path)}")
+        ops: list[Op] = []
+        for key, value in new.items():
+            if key not in old:
+                ops.append(SetValue((*path, key), value))
+            else:
+                ops.extend(diff_ops(old[key], value, (*path, key)))
+        return ops
+    if isinstance(old, list) and isinstance(new, list):
+        if len(new) >= len(old) and all(_same(a, b) for a, b in zip(old, new, strict=False)):
+            return [Append(path, item) for item in new[len(old) :]]
+        if len(new) == len(old):
+            return [
+                op
+                for i, (a, b) in enumerate(zip(old, new, strict=True))
+                for op in diff_ops(a, b, (*path, i))
+            ]
+        return [SetValue(path, new)]
+    if _same(old, new):
+        return []
+    return [SetValue(path, new)]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and bool(a == b)

@@ -1,0 +1,174 @@
+"""From input bytes to output text and exit code, for the KRM function and for ``render``.
+
+This is the edge between the pure core and the outside world: it reads, calls ``transform`` and
+writes, but it never touches stdin, stdout or the process; the CLI does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from krm_fn.config import PolicySpec, load_config
+from krm_fn.output import Splice, apply_splices, edit_span, write_resource_list
+from krm_fn.resource import Resource
+from krm_fn.results import File, Result
+from krm_fn.rules import interesting
+from krm_fn.source import (
+    InputError,
+    Span,
+    compose_documents,
+    decode,
+    json_to_yaml,
+    read_resource_list,
+)
+from krm_fn.transform import summary, transform
+
+EXIT_OK, EXIT_ERRORS, EXIT_NOT_A_RESOURCE_LIST = 0, 1, 2
+
+
+@dataclass
+class Answer:
+    """What the CLI prints and returns."""
+
+    stdout: str
+    results: list[Result] = field(default_factory=list)
+    prior_results: list[Any] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any result, ours or one already in the input, is an error; else 0."""
+        errors = any(r.severity == "error" for r in self.results) or any(
+            isinstance(r, dict) and r.get("severity") == "error" for r in self.prior_results
+        )
+        return EXIT_ERRORS if errors else EXIT_OK
+
+
+def candidates(spans: Sequence[Span]) -> list[Resource]:
+    """Build data only for the items a rule can concern (by kind, and ``pvc://`` in the text)."""
+    out = []
+    for i, span in enumerate(spans):
+        kind = span.scalar("kind")
+        if kind and interesting(kind, "pvc://" in span.source[span.start : span.end]):
+            data = span.data
+            if isinstance(data, dict):
+                out.append(Resource(i, data))
+    return out
+
+
+def edit_spans(spans: Sequence[Span], ops: dict[int, list[Any]], newline: str) -> list[Splice]:
+    """The splices for every item that has ops."""
+    return [edit_span(spans[i], item_ops, newline)[0] for i, item_ops in sorted(ops.items())]
+
+
+def configure(
+    function_config: Any, overrides: dict[str, Any] | None = None
+) -> tuple[PolicySpec | None, list[Result]]:
+    """The policy from the functionConfig, with ``overrides`` (e.g. ``mode: validate``) on top."""
+    spec, errors = load_config(function_config)
+    if spec is not None and overrides:
+        try:
+            spec = PolicySpec.model_validate({**spec.model_dump(), **overrides})
+        except ValueError as err:
+            return None, [Result(f"invalid setting: {err}", "error")]
+    return spec, errors
+
+
+def run_krm(raw: bytes) -> Answer:
+    """Run the KRM function on a ResourceList; InputError (exit 2) propagates to the CLI."""
+    doc = read_resource_list(raw)
+    spec, results = configure(doc.function_config)
+    splices: list[Splice] = []
+    if spec is None:
+        results.append(summary(len(doc.items), 0, results, "mutate"))
+    else:
+        out = transform(candidates(doc.items), spec, item_count=len(doc.items))
+        results = out.results
+        splices = edit_spans(doc.items, out.ops, doc.newline)
+    text = write_resource_list(doc, splices, [r.to_dict() for r in results])
+    return Answer(text, results, doc.results)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of a plain file (render mode)."""
+
+    name: str
+    index: int
+    text: str
+    span: Span | None
+
+
+_MARKER = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+
+
+def split_documents(name: str, raw: bytes) -> list[Document]:
+    """Split a plain YAML stream at its ``---`` markers; InputError names the file."""
+    try:
+        text, _ = decode(raw)
+    except InputError as err:
+        raise InputError(f"{name}: {err}") from None
+    text = json_to_yaml(text)
+    docs: list[Document] = []
+    for chunk in _MARKER.split(text):
+        body = chunk.lstrip("\r\n")
+        if not body.strip():
+            continue
+        nodes = compose_documents(body, name)
+        if len(nodes) > 1:
+            raise InputError(
+                f"{name}: a document marker carries content on its own line; put it on the next line"
+            )
+        docs.append(Document(name, len(docs), body, Span.of(body, nodes[0]) if nodes else None))
+    return docs
+
+
+@dataclass
+class Rendered:
+    """The output stream of ``render`` and its results."""
+
+    stream: str
+    results: list[Result]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any result is an error; else 0."""
+        return EXIT_ERRORS if any(r.severity == "error" for r in self.results) else EXIT_OK
+
+
+def run_render(
+    sources: Sequence[tuple[str, bytes]],
+    function_config: Any,
+    overrides: dict[str, Any] | None = None,
+) -> Rendered:
+    """Render plain YAML files: every document through the same core, out as one stream."""
+    docs = [doc for name, raw in sources for doc in split_documents(name, raw)]
+    spec, results = configure(function_config, overrides)
+    spans = [d.span for d in docs]
+    if spec is None:
+        results.append(summary(sum(s is not None for s in spans), 0, results, "mutate"))
+        return Rendered(_stream(d.text for d in docs), results)
+    resources = []
+    for i, (doc, span) in enumerate(zip(docs, spans, strict=True)):
+        if span is None or not isinstance(span.node, yaml.MappingNode):
+            continue
+        kind = span.scalar("kind")
+        if kind and interesting(kind, "pvc://" in doc.text) and isinstance(span.data, dict):
+            resources.append(Resource(i, span.data, File(doc.name, doc.index)))
+    out = transform(resources, spec, item_count=sum(s is not None for s in spans))
+    texts = [d.text for d in docs]
+    for i, ops in out.ops.items():
+        span = spans[i]
+        assert span is not None
+        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n")
+        texts[i] = apply_splices(docs[i].text, [splice])
+    return Rendered(_stream(texts), out.results)
+
+
+def _stream(texts: Iterable[str]) -> str:
+    parts = [t if t.endswith("\n") else t + "\n" for t in texts]
+    return "---\n".join(parts)

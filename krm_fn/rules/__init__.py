@@ -1,0 +1,80 @@
+"""The rule table: which rule looks at which kinds.
+
+A rule is a small module whose docstring documents it. It exposes ``KINDS`` (the (group, kind)
+pairs it reads), ``NEEDS_PVC_URI`` (whether an item without the text ``pvc://`` can concern it,
+which lets the reader skip building most items) and ``check(res, ctx) -> Outcome``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from krm_fn.config import PolicySpec
+from krm_fn.ops import Path
+from krm_fn.resource import Resource
+from krm_fn.results import Result
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a rule asks for: set (or append to) ``path``, and why."""
+
+    path: Path
+    current: Any
+    proposed: Any
+    message: str
+    original_uri: bool = False
+    append: bool = False
+
+
+@dataclass
+class Outcome:
+    """What a rule found in one resource."""
+
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Result] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every rule may read besides the resource: the config and the whole bundle."""
+
+    spec: PolicySpec
+    resources: tuple[Resource, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule."""
+
+    name: str
+    kinds: frozenset[tuple[str, str]]
+    needs_pvc_uri: bool
+    check: Callable[[Resource, Context], Outcome]
+
+
+def _registry() -> tuple[Rule, ...]:
+    from krm_fn.rules import inferenceservice
+
+    modules = (inferenceservice,)
+    return tuple(
+        Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.NEEDS_PVC_URI, m.check)
+        for m in modules
+    )
+
+
+RULES = _registry()
+
+
+def rules_for(group: str, kind: str) -> list[Rule]:
+    """The rules that read resources of this group and kind."""
+    return [r for r in RULES if (group, kind) in r.kinds]
+
+
+def interesting(kind: str, has_pvc_uri: bool) -> bool:
+    """Cheap pre-filter on the kind and on whether the item's text holds ``pvc://``."""
+    return any(
+        k == kind and (has_pvc_uri or not r.needs_pvc_uri) for r in RULES for _, k in r.kinds
+    )

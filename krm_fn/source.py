@@ -1,0 +1,185 @@
+"""Reading input text into spans: where each item, and each part of the wrapper, stands.
+
+Nothing here builds Python objects for the items: an item is a span of the source text plus its
+composed node. The pure core asks for an item's data only when the item can concern it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import yaml
+
+from krm_fn.textedit import content_end, line_after
+
+RESOURCE_LIST_VERSIONS = (
+    "config.kubernetes.io/v1",
+    "config.kubernetes.io/v1beta1",
+    "config.kubernetes.io/v1alpha1",
+)
+_MAX_JSON_WIDTH = 2**31 - 1
+
+
+class InputError(Exception):
+    """The input is not something this function reads at all (exit code 2)."""
+
+
+@dataclass
+class Span:
+    """One YAML node of the source text: ``text[start:end]``, whose first line starts at ``column``."""
+
+    source: str = field(repr=False)
+    node: yaml.Node = field(repr=False)
+    start: int
+    end: int
+    column: int
+
+    @classmethod
+    def of(cls, source: str, node: yaml.Node) -> Span:
+        """The span of ``node``, ending after the line its content ends on."""
+        start = int(node.start_mark.index)
+        return cls(
+            source, node, start, line_after(source, content_end(node)), int(node.start_mark.column)
+        )
+
+    @property
+    def text(self) -> str:
+        """The span's text with its first line padded to its column: a standalone document."""
+        return " " * self.column + self.source[self.start : self.end]
+
+    @cached_property
+    def data(self) -> Any:
+        """Plain data of the node (built on first use)."""
+        return yaml.constructor.SafeConstructor().construct_document(self.node)
+
+    def scalar(self, key: str) -> str | None:
+        """A top-level string value of a mapping node, read without building the whole item."""
+        if isinstance(self.node, yaml.MappingNode):
+            for k, v in self.node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == key:
+                    return (
+                        v.value
+                        if isinstance(v, yaml.ScalarNode) and v.tag.endswith(":str")
+                        else None
+                    )
+        return None
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Bytes to text (UTF-8, BOM tolerated) and the input's newline style."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"input is not UTF-8 text (byte {err.start})") from None
+    if "\x00" in text:
+        raise InputError("input is binary data, not YAML")
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
+    return text, newline
+
+
+def json_to_yaml(text: str) -> str:
+    """JSON input, answered in YAML (SPEC section 4 allows it); other text is returned as is."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return text
+    try:
+        data = json.loads(stripped)
+    except (json.JSONDecodeError, RecursionError):
+        return text  # flow-style YAML, or broken JSON that the YAML reader will report
+    from krm_fn.scalars import dump_plain
+
+    return dump_plain(data)
+
+
+def _problem(err: yaml.YAMLError) -> str:
+    mark = getattr(err, "problem_mark", None)
+    what = getattr(err, "problem", None) or str(err).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"input is not valid YAML: {what}{where}"
+
+
+def compose_single(text: str) -> yaml.Node | None:
+    """Compose exactly one document; more than one, or a syntax error, is an InputError."""
+    try:
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as err:
+        if "expected a single document" in str(err):
+            raise InputError(
+                "input holds more than one YAML document; a ResourceList is one"
+            ) from None
+        raise InputError(_problem(err)) from None
+    except RecursionError:
+        raise InputError("input is nested too deeply") from None
+
+
+def compose_documents(text: str, name: str) -> list[yaml.Node]:
+    """Compose every document of a plain YAML stream (render mode)."""
+    try:
+        return [
+            node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None
+        ]
+    except yaml.YAMLError as err:
+        raise InputError(f"{name}: {_problem(err)}") from None
+    except RecursionError:
+        raise InputError(f"{name}: input is nested too deeply") from None
+
+
+@dataclass
+class ResourceListInput:
+    """A parsed ResourceList (or v1 List): its text, root node and the spans that matter."""
+
+    text: str
+    newline: str
+    root: yaml.MappingNode
+    items: list[Span]
+    function_config: Any
+    results: list[Any]
+    is_list: bool
+
+    def entry(self, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+        """The (key, value) nodes of a top-level field."""
+        for k, v in self.root.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k, v
+        return None
+
+
+def read_resource_list(raw: bytes) -> ResourceListInput:
+    """Parse a ResourceList from bytes; InputError if it is not one at all."""
+    text, newline = decode(raw)
+    if not text.strip():
+        raise InputError("input is empty; expected a ResourceList")
+    text = json_to_yaml(text)
+    root = compose_single(text)
+    if not isinstance(root, yaml.MappingNode):
+        raise InputError("input is not a ResourceList: the top level is not a mapping")
+    top = Span.of(text, root)
+    kind, api = top.scalar("kind"), top.scalar("apiVersion")
+    is_list = kind == "List" and api == "v1"
+    if not is_list and (kind != "ResourceList" or api not in RESOURCE_LIST_VERSIONS):
+        raise InputError(
+            f"input is not a ResourceList (kind {kind!r}, apiVersion {api!r}); expected kind "
+            f"ResourceList of {', '.join(RESOURCE_LIST_VERSIONS)} or a v1 List"
+        )
+    parsed = ResourceListInput(text, newline, root, [], None, [], is_list)
+    items = parsed.entry("items")
+    if items is not None:
+        node = items[1]
+        if isinstance(node, yaml.SequenceNode):
+            parsed.items = [Span.of(text, item) for item in node.value]
+        elif not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+            raise InputError("input is not a ResourceList: items is not a list")
+    for name in ("functionConfig", "results"):
+        entry = parsed.entry(name)
+        if entry is not None:
+            value = Span.of(text, entry[1]).data
+            if name == "functionConfig":
+                parsed.function_config = value
+            elif isinstance(value, list):
+                parsed.results = value
+    return parsed

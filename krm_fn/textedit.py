@@ -1,0 +1,284 @@
+"""Apply logical edits to the YAML text of one item, in place.
+
+The item's text is composed with libyaml (via PyYAML's C loader), which gives every node's start and
+end position. Each edit becomes a splice of the original text: a scalar is replaced, a key is inserted
+after the last entry of its mapping, an item after the last item of its sequence, and missing
+mappings or sequences are created as new blocks indented like the rest of the item. Nothing outside
+the splices changes, so comments, quoting and layout elsewhere stay byte for byte.
+
+After the edits, the new text is read back and compared with the expected data; where an edit
+cannot be made in place (an unusual layout) or the comparison fails, the item is re-emitted by
+``roundtrip.reemit`` instead, which keeps comments but not every detail of layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from krm_fn.ops import Append, Op, SetValue, apply_ops
+from krm_fn.scalars import Layout, block_lines, is_collection, render_flow, render_scalar
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+class CannotEditInPlace(Exception):
+    """The layout around an edit is too unusual to splice; the caller re-emits the item."""
+
+
+def compose(text: str) -> yaml.Node:
+    """Compose one YAML document with libyaml, keeping positions."""
+    node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    if node is None:
+        raise CannotEditInPlace("empty document")
+    return node
+
+
+def content_end(node: yaml.Node) -> int:
+    """Where the node's own content ends (excluding trailing comments and blank lines)."""
+    while (
+        isinstance(node, yaml.MappingNode | yaml.SequenceNode)
+        and not node.flow_style
+        and node.value
+    ):
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return int(node.end_mark.index)
+
+
+def line_after(text: str, pos: int) -> int:
+    """The start of the line after the one holding ``pos`` (``pos`` itself if it starts a line)."""
+    if pos > 0 and text[pos - 1] == "\n":
+        return pos
+    nl = text.find("\n", pos)
+    return len(text) if nl < 0 else nl + 1
+
+
+def detect_layout(root: yaml.Node) -> Layout:
+    """Read the item's indentation step and sequence style from its existing blocks."""
+    indent: int | None = None
+    seq_indent: bool | None = None
+    stack = [root]
+    while stack and (indent is None or seq_indent is None):
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode) and not node.flow_style:
+            for key, value in node.value:
+                block = (
+                    not getattr(value, "flow_style", True)
+                    and value.start_mark.line > key.start_mark.line
+                )
+                if block and isinstance(value, yaml.MappingNode) and indent is None:
+                    indent = value.start_mark.column - key.start_mark.column
+                elif block and isinstance(value, yaml.SequenceNode) and seq_indent is None:
+                    seq_indent = value.start_mark.column > key.start_mark.column
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return Layout(indent=indent if indent and indent > 0 else 2, seq_indent=bool(seq_indent))
+
+
+@dataclass
+class _Splice:
+    start: int
+    end: int
+    text: str
+
+
+def _find(root: yaml.Node, path: Sequence[str | int]) -> tuple[list[yaml.Node], int]:
+    """Nodes along ``path`` from the root, and how many path steps exist."""
+    chain = [root]
+    node = root
+    for depth, part in enumerate(path):
+        nxt: yaml.Node | None = None
+        if isinstance(part, int):
+            if isinstance(node, yaml.SequenceNode) and -len(node.value) <= part < len(node.value):
+                nxt = node.value[part]
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if (
+                    isinstance(key, yaml.ScalarNode)
+                    and key.value == part
+                    and key.tag.endswith(":str")
+                ):
+                    nxt = value
+        if nxt is None:
+            return chain, depth
+        chain.append(nxt)
+        node = nxt
+    return chain, len(path)
+
+
+def _nest(keys: Sequence[str | int], value: Any) -> Any:
+    for key in reversed(keys):
+        if isinstance(key, int):
+            raise CannotEditInPlace("cannot create a list element by index")
+        value = {key: value}
+    return value
+
+
+class _Editor:
+    def __init__(self, text: str, newline: str) -> None:
+        self.text = text
+        self.nl = newline
+        self.root = compose(text)
+        self.layout = detect_layout(self.root)
+
+    def splice(self, sp: _Splice) -> None:
+        self.text = self.text[: sp.start] + sp.text + self.text[sp.end :]
+        self.root = compose(self.text)
+
+    def lines(self, value: Any, col: int) -> str:
+        return self.nl.join(block_lines(value, col, self.layout)) + self.nl
+
+    # -- node-level operations -------------------------------------------------------------
+    def replace_scalar(self, node: yaml.ScalarNode, value: Any) -> _Splice:
+        start, end = node.start_mark.index, node.end_mark.index
+        if node.style in ("|", ">"):
+            # A block scalar's span runs to the next line; keep that line break.
+            return _Splice(start, end, render_scalar(value, '"') + self.nl)
+        if node.tag == _NULL_TAG and start == end:
+            return _Splice(start, end, " " + render_scalar(value))
+        return _Splice(start, end, render_scalar(value, node.style))
+
+    def replace_with_block(
+        self, node: yaml.Node, value: Any, key_col: int, in_seq: bool
+    ) -> _Splice:
+        """Replace an inline value (scalar, ``{}``, ``[]``) that follows its key or dash."""
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style:
+            start = node.start_mark.index
+            end = line_after(self.text, content_end(node))
+            col = node.start_mark.column
+            body = self.lines(value, col)
+            return _Splice(start, end, body[col:])
+        if in_seq:
+            raise CannotEditInPlace("block value inside a sequence entry")
+        start, end = node.start_mark.index, node.end_mark.index
+        while start > 0 and self.text[start - 1] in " \t":
+            start -= 1
+        if isinstance(value, Mapping):
+            col = key_col + self.layout.indent
+        else:
+            col = key_col + (self.layout.indent if self.layout.seq_indent else 0)
+        # Whatever followed the old value on the key's line (a comment) stays on that line.
+        eol = line_after(self.text, end)
+        rest = self.text[end:eol]
+        if rest.strip() and not rest.lstrip().startswith("#"):
+            raise CannotEditInPlace("inline value followed by more text on its line")
+        if not rest.endswith("\n"):
+            rest += self.nl
+        return _Splice(start, eol, rest + self.lines(value, col))
+
+    def insert_entry(self, mapping: yaml.Node, key: str, value: Any) -> _Splice:
+        if isinstance(mapping, yaml.ScalarNode):
+            raise CannotEditInPlace("mapping expected")
+        assert isinstance(mapping, yaml.MappingNode)
+        if mapping.flow_style:
+            return self._flow_insert(mapping, f"{render_scalar(key)}: {render_flow(value)}")
+        col = mapping.start_mark.column
+        return self._block_insert(mapping, self.lines({key: value}, col))
+
+    def append_item(self, seq: yaml.SequenceNode, value: Any) -> _Splice:
+        if seq.flow_style:
+            return self._flow_insert(seq, render_flow(value))
+        col = seq.start_mark.column
+        return self._block_insert(seq, self.lines([value], col))
+
+    def _block_insert(self, node: yaml.Node, body: str) -> _Splice:
+        pos = line_after(self.text, content_end(node))
+        prefix = "" if pos == 0 or self.text[pos - 1] == "\n" else self.nl
+        return _Splice(pos, pos, prefix + body)
+
+    def _flow_insert(self, node: yaml.Node, entry: str) -> _Splice:
+        close = node.end_mark.index - 1
+        inner = self.text[node.start_mark.index + 1 : close]
+        sep = ", " if inner.strip() else ""
+        # Insert right after the last entry, before any whitespace or comment preceding the bracket.
+        pos = close
+        while pos > node.start_mark.index + 1 and self.text[pos - 1] in " \t\r\n":
+            pos -= 1
+        if inner.rstrip().endswith(","):
+            sep = " "
+        return _Splice(pos, pos, sep + entry)
+
+    # -- logical operations ------------------------------------------------------------------
+    def apply(self, op: Op) -> None:
+        chain, found = _find(self.root, op.path)
+        if isinstance(op, Append):
+            if found == len(op.path):
+                target = chain[-1]
+                if isinstance(target, yaml.SequenceNode):
+                    self.splice(self.append_item(target, op.value))
+                    return
+                if not (isinstance(target, yaml.ScalarNode) and target.tag == _NULL_TAG):
+                    raise CannotEditInPlace("append to a non-sequence")
+            self.apply(SetValue(op.path, [op.value]))
+            return
+        if found == len(op.path):
+            target = chain[-1]
+            if isinstance(target, yaml.ScalarNode) and not is_collection(op.value):
+                self.splice(self.replace_scalar(target, op.value))
+                return
+            parent = chain[-2]
+            key_col, in_seq = self._key_column(parent, op.path[-1])
+            if not is_collection(op.value):
+                raise CannotEditInPlace("collection replaced by a scalar")
+            self.splice(self.replace_with_block(target, op.value, key_col, in_seq))
+            return
+        parent = chain[-1]
+        rest = op.path[found:]
+        head = rest[0]
+        if isinstance(head, int):
+            raise CannotEditInPlace("index past the end of a sequence")
+        value = _nest(rest[1:], op.value)
+        if isinstance(parent, yaml.ScalarNode) and parent.tag == _NULL_TAG and found > 0:
+            key_col, in_seq = self._key_column(chain[-2], op.path[found - 1])
+            self.splice(self.replace_with_block(parent, {head: value}, key_col, in_seq))
+            return
+        if not isinstance(parent, yaml.MappingNode):
+            raise CannotEditInPlace("mapping expected on the path")
+        self.splice(self.insert_entry(parent, head, value))
+
+    def _key_column(self, parent: yaml.Node, part: str | int) -> tuple[int, bool]:
+        if isinstance(parent, yaml.MappingNode):
+            if parent.flow_style:
+                raise CannotEditInPlace("block value inside a flow mapping")
+            for key, _ in parent.value:
+                if key.value == part:
+                    return int(key.start_mark.column), False
+        if isinstance(parent, yaml.SequenceNode) and not parent.flow_style:
+            return int(parent.start_mark.column), True
+        raise CannotEditInPlace("no key for the value")
+
+
+def edit_in_place(text: str, ops: Sequence[Op], newline: str = "\n") -> str:
+    """Apply ``ops`` to ``text`` by splicing; raises CannotEditInPlace for unusual layouts."""
+    editor = _Editor(text, newline)
+    for op in ops:
+        editor.apply(op)
+    return editor.text
+
+
+def load(text: str) -> Any:
+    """Plain data of one YAML document (libyaml, safe constructors only)."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def edit_item(text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n") -> tuple[str, bool]:
+    """Edit ``text`` so that it reads as ``data`` with ``ops`` applied.
+
+    Returns the new text and whether it was edited in place (False: re-emitted). The result is
+    always verified by reading it back.
+    """
+    expected = apply_ops(data, ops)
+    try:
+        out = edit_in_place(text, ops, newline)
+        if load(out) == expected:
+            return out, True
+    except (CannotEditInPlace, yaml.YAMLError):
+        pass
+    from krm_fn.roundtrip import reemit  # only unusual layouts pay for ruamel's import
+
+    return reemit(text, expected, newline), False

@@ -1,0 +1,109 @@
+"""The pure core: (resources, config) -> (ops per resource, results). No I/O here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from krm_fn.config import PolicySpec
+from krm_fn.ops import Append, Op, SetValue, format_path
+from krm_fn.resource import ORIGINAL_URIS_ANNOTATION, Resource
+from krm_fn.results import Field, Result
+from krm_fn.rules import Change, Context, rules_for
+from krm_fn.selection import is_selected
+
+SUMMARY_PREFIX = "kserve-pvc-fn:"
+
+
+@dataclass
+class Transformed:
+    """The ops to apply per resource index, and every result in order (the summary last)."""
+
+    ops: dict[int, list[Op]] = field(default_factory=dict)
+    results: list[Result] = field(default_factory=list)
+
+
+def _original_uris(res: Resource, changes: Sequence[Change]) -> Change | None:
+    originals = {format_path(c.path): c.current for c in changes if c.original_uri}
+    if not originals:
+        return None
+    current = res.annotations.get(ORIGINAL_URIS_ANNOTATION)
+    recorded: dict[str, object] = {}
+    if isinstance(current, str):
+        try:
+            loaded = json.loads(current)
+        except json.JSONDecodeError:
+            loaded = None
+        if isinstance(loaded, dict):
+            recorded = loaded
+    # The first original wins: a field rewritten twice keeps the URI its author wrote.
+    merged = {**originals, **recorded}
+    value = json.dumps(dict(sorted(merged.items())), separators=(", ", ": "))
+    if value == current:
+        return None
+    return Change(
+        ("metadata", "annotations", ORIGINAL_URIS_ANNOTATION),
+        current,
+        value,
+        f"recorded the original storage URIs in {ORIGINAL_URIS_ANNOTATION}",
+    )
+
+
+def transform(
+    resources: Sequence[Resource], spec: PolicySpec, item_count: int | None = None
+) -> Transformed:
+    """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary."""
+    ctx = Context(spec=spec, resources=tuple(resources))
+    out = Transformed()
+    changed = 0
+    for res in resources:
+        if not is_selected(res, spec):
+            continue
+        changes: list[Change] = []
+        findings: list[Result] = []
+        for rule in rules_for(res.group, res.kind):
+            outcome = rule.check(res, ctx)
+            changes.extend(outcome.changes)
+            findings.extend(outcome.findings)
+        if (
+            spec.recordOriginal
+            and spec.mode == "mutate"
+            and (record := _original_uris(res, changes)) is not None
+        ):
+            changes.append(record)
+        if not changes:
+            out.results.extend(findings)
+            continue
+        changed += 1
+        for change in changes:
+            fld = Field(format_path(change.path), change.current, change.proposed)
+            if spec.mode == "validate":
+                out.results.append(
+                    Result(f"validate mode: {change.message}", "error", res.ref, fld, res.file)
+                )
+            else:
+                out.results.append(Result(change.message, "info", res.ref, fld, res.file))
+        out.results.extend(findings)
+        if spec.mode == "mutate":
+            out.ops[res.index] = [
+                Append(c.path, c.proposed) if c.append else SetValue(c.path, c.proposed)
+                for c in changes
+            ]
+    out.results.append(
+        summary(
+            len(resources) if item_count is None else item_count, changed, out.results, spec.mode
+        )
+    )
+    return out
+
+
+def summary(checked: int, changed: int, results: Sequence[Result], mode: str) -> Result:
+    """The closing info result: what was looked at and what came of it."""
+    errors = sum(r.severity == "error" for r in results)
+    warnings = sum(r.severity == "warning" for r in results)
+    verb = "would change" if mode == "validate" else "changed"
+    return Result(
+        f"{SUMMARY_PREFIX} {checked} resource(s) read, {changed} {verb}, {errors} error(s), {warnings} warning(s)",
+        "info",
+    )

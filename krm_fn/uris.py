@@ -1,0 +1,505 @@
+"""Decisions about ``pvc://`` storage URIs (SPEC sections 2, 3.2 and 3.3).
+
+This is a pure module: no I/O, no YAML, no configuration objects. Callers pass plain
+arguments (the framework name, the configured file extensions, the path-type annotation,
+``fileUris`` and ``mountMode``) and get back a :class:`UriDecision`: the new URI (or ``None``
+for "leave it byte for byte") and the findings to turn into KRM results. Field paths,
+``resourceRef`` and ``mode: validate`` are the caller's business.
+
+Decisions taken where the specification leaves room:
+
+* **Parsing** is KServe's ``ParsePvcURI``: strip ``pvc://``, split on ``/``, the first segment
+  is the claim, the rest joined by ``/`` is the sub-path, with no cleaning. :class:`PvcUri`
+  keeps one trailing ``/`` apart (``trailing_slash``) so ``path`` is KServe's sub-path without
+  it, and ``segments`` keeps the raw segments (``pvc://c//`` and ``pvc://c/`` have the same
+  ``path`` but different ``segments``).
+* **Order of checks** in :func:`decide`: not ``pvc://`` -> nothing; template placeholder ->
+  one ``template`` warning and nothing else; unrepairable form -> one error per problem
+  (``no-claim``; otherwise ``bad-claim`` and/or ``dotdot``); repairable form; then the file rule.
+* **Claim names** are checked with Kubernetes' own ``IsDNS1123Subdomain`` (at most 253
+  characters; dot-separated labels of lowercase alphanumerics and ``-``, each starting and
+  ending with an alphanumeric). That is a little stricter than "alnum, ``-`` and ``.``, starting
+  and ending alnum" (``a.-b`` and ``a..b`` are rejected), and it is what the API server applies
+  to PVC names, so such a claim can never exist.
+* **Form repair** drops interior empty segments and ``.`` segments. One trailing ``/`` is kept.
+  A path that ended in ``.`` (``pvc://c/a/.``) named a directory explicitly, so the repaired URI
+  ends in ``/`` (``pvc://c/a/``) and is not later mistaken for a file.
+* **Errors never change anything**: whenever a decision carries an ``error`` finding,
+  ``new_uri`` is ``None``. A form repair found together with such an error (an archive in direct
+  mode, ``fileUris: error``) is still reported as a warning, worded as a proposal.
+* **Copy mode**: form repairs are reported and applied exactly as in direct mode (the repaired
+  URI names the same files in copy mode, and it keeps working when the cluster moves to direct
+  mode, the only mode from KServe 0.16). File URIs and archives get one ``copy-mode-file`` info
+  finding and are not rewritten.
+* **``fileUris: file-mount``** behaves like ``directory`` for a URI field: a URI has no
+  ``mountPath`` that could be extended with the file name. The ``file-mount`` repair only exists
+  for pod volume mounts (SPEC 3.4), which callers handle themselves.
+* **``fileUris: ignore``** silences the whole file rule, archives included: the user takes
+  responsibility (the per-resource escape hatch is ``path-type: directory``).
+* **``fileUris: error``** in direct mode: an archive gets the more specific ``archive-direct``
+  error only, other files a ``file-uri`` error.
+* **Path-type override** (``fn.kserve-pvc.dev/path-type``) replaces the extension guess, but the
+  claim root and a path with a trailing ``/`` are always directories.
+* **Idempotence**: when the model root chosen by a rewrite would itself look like a file to the
+  same rules (``pvc://c/models/iris.pkl/model.joblib`` -> ``models/iris.pkl``, or any path under
+  ``path-type: file``), the new URI gets a trailing ``/`` (``pvc://c/models/iris.pkl/``), which
+  always means a directory. So :func:`decide` on its own output returns ``new_uri=None``.
+* **Extensions** are compared case-insensitively; a configured extension without a leading dot
+  gets one, empty ones are ignored, and a segment that is nothing but the suffix (``.json``) is not
+  a file (there is no name before the extension).
+* **Layouts**: a triton version directory and a tensorflow version directory are ASCII digits only.
+  The pytorch (TorchServe) layout applies only to ``.mar`` files (recognized whatever the
+  configured list); the directory must be named exactly ``model-store``. Framework names are
+  compared after ``strip().lower()``.
+* **Messages** name the URI as written (before any form repair) and, for a rewrite or repair,
+  the URI it became; URIs are quoted so a sentence's final period is not read as a ``.`` segment.
+* **After a rewrite** the server hints follow: ``one-file-server`` (sklearn, xgboost, lightgbm,
+  pmml), ``unsupported-ext`` (the file is not one that server loads; with ``path-type: file`` a
+  name without any extension counts as unsupported), ``snapshot-dir`` (huggingface, or
+  ``snapshot_field=True`` for LLMInferenceService ``spec.model.uri``; never for LoRA adapters,
+  which callers simply do not flag).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+__all__ = [
+    "ARCHIVE_EXTENSIONS",
+    "DEFAULT_FILE_EXTENSIONS",
+    "PVC_URI_PREFIX",
+    "SERVER_MODEL_EXTENSIONS",
+    "FileUris",
+    "Finding",
+    "MountMode",
+    "PathType",
+    "PvcUri",
+    "Severity",
+    "UriDecision",
+    "decide",
+    "file_extension",
+    "format_pvc_uri",
+    "has_template",
+    "is_file_path",
+    "is_pvc_uri",
+    "is_valid_claim_name",
+    "parse_pvc_uri",
+]
+
+Severity = Literal["info", "warning", "error"]
+PathType = Literal["file", "directory"]
+FileUris = Literal["directory", "file-mount", "error", "ignore"]
+MountMode = Literal["direct", "copy"]
+
+PVC_URI_PREFIX: Final = "pvc://"
+
+DEFAULT_FILE_EXTENSIONS: Final[tuple[str, ...]] = (
+    ".joblib",
+    ".pkl",
+    ".pickle",
+    ".bst",
+    ".json",
+    ".ubj",
+    ".model",
+    ".txt",
+    ".pmml",
+    ".onnx",
+    ".pt",
+    ".pth",
+    ".mar",
+    ".safetensors",
+    ".h5",
+    ".keras",
+    ".pb",
+    ".tflite",
+    ".pdmodel",
+    ".pdiparams",
+    ".zip",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+)
+
+ARCHIVE_EXTENSIONS: Final[tuple[str, ...]] = (".zip", ".tar", ".tar.gz", ".tgz")
+
+#: Model servers that list the model directory and need exactly one file with one of these
+#: extensions (SPEC 2).
+SERVER_MODEL_EXTENSIONS: Final[dict[str, tuple[str, ...]]] = {
+    "sklearn": (".joblib", ".pkl", ".pickle"),
+    "xgboost": (".bst", ".json", ".ubj"),
+    "lightgbm": (".bst",),
+    "pmml": (".pmml",),
+}
+
+_TEMPLATE_MARKERS: Final = ("${", "$(", "{{")
+_DNS1123_LABEL: Final = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(?:\.{_DNS1123_LABEL})*")
+_DNS1123_SUBDOMAIN_MAX: Final = 253
+_DIGITS: Final = re.compile(r"[0-9]+")
+_TORCHSERVE_STORE: Final = "model-store"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about a URI, to be reported as a KRM result by the caller."""
+
+    severity: Severity
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PvcUri:
+    """A parsed ``pvc://`` URI.
+
+    ``path`` is KServe's sub-path with one trailing ``/`` removed (recorded in
+    ``trailing_slash``); ``""`` is the claim root. For a well-formed URI it has no leading or
+    trailing slash. ``segments`` are the raw path segments (empty for the claim root); when not
+    given they are derived from ``path``.
+    """
+
+    claim: str
+    path: str
+    trailing_slash: bool
+    segments: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.segments and self.path:
+            object.__setattr__(self, "segments", tuple(self.path.split("/")))
+
+
+@dataclass(frozen=True)
+class UriDecision:
+    """What to do with one URI: ``new_uri`` (``None`` = leave unchanged) and the findings."""
+
+    new_uri: str | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def has_error(self) -> bool:
+        """Whether any finding is an error (then ``new_uri`` is always ``None``)."""
+        return any(f.severity == "error" for f in self.findings)
+
+
+def is_pvc_uri(value: object) -> bool:
+    """Return whether ``value`` is a string starting with ``pvc://`` (case-sensitive, as KServe)."""
+    return isinstance(value, str) and value.startswith(PVC_URI_PREFIX)
+
+
+def parse_pvc_uri(uri: str) -> PvcUri | None:
+    """Parse ``uri`` the way KServe does; return ``None`` if it is not a ``pvc://`` URI.
+
+    No cleaning is done: ``pvc://c//a`` has the path ``/a`` (KServe's absolute sub-path) and
+    ``pvc://`` an empty claim. Use :func:`decide` to judge the result.
+    """
+    if not is_pvc_uri(uri):
+        return None
+    claim, *rest = uri[len(PVC_URI_PREFIX) :].split("/")
+    trailing_slash = bool(rest) and rest[-1] == ""
+    segments = tuple(rest[:-1] if trailing_slash else rest)
+    return PvcUri(
+        claim=claim,
+        path="/".join(segments),
+        trailing_slash=trailing_slash,
+        segments=segments,
+    )
+
+
+def format_pvc_uri(claim: str, segments: Sequence[str], trailing_slash: bool = False) -> str:
+    """Build ``pvc://<claim>/<segments...>`` with an optional trailing ``/``."""
+    uri = PVC_URI_PREFIX + claim + "".join("/" + s for s in segments)
+    return uri + "/" if trailing_slash else uri
+
+
+def has_template(uri: str) -> bool:
+    """Return whether ``uri`` holds an unexpanded template placeholder (``${``, ``$(``, ``{{``)."""
+    return any(marker in uri for marker in _TEMPLATE_MARKERS)
+
+
+def is_valid_claim_name(claim: str) -> bool:
+    """Return whether ``claim`` is a DNS-1123 subdomain, i.e. a possible PVC name."""
+    return len(claim) <= _DNS1123_SUBDOMAIN_MAX and _DNS1123_SUBDOMAIN.fullmatch(claim) is not None
+
+
+def _normalize_extensions(extensions: Sequence[str]) -> list[str]:
+    exts = [e.strip().lower() for e in extensions]
+    return [e if e.startswith(".") else "." + e for e in exts if e and e != "."]
+
+
+def file_extension(path: str, extensions: Sequence[str]) -> str | None:
+    """Return the longest of ``extensions`` that ends the last segment of ``path``.
+
+    Matching is case-insensitive and on the whole (possibly multi-dot) suffix, so
+    ``model.tar.gz`` gives ``.tar.gz`` when that is configured, never just ``.gz``. The result is
+    the lowercased extension with its leading dot; ``None`` when nothing matches, when ``path``
+    ends in ``/``, or when the segment is nothing but the suffix.
+    """
+    name = path.rsplit("/", 1)[-1].lower()
+    best: str | None = None
+    for ext in _normalize_extensions(extensions):
+        if len(name) > len(ext) and name.endswith(ext) and (best is None or len(ext) > len(best)):
+            best = ext
+    return best
+
+
+def is_file_path(
+    path: str,
+    extensions: Sequence[str],
+    path_type: PathType | None = None,
+    trailing_slash: bool = False,
+) -> bool:
+    """Return whether a ``pvc://`` path names a file (SPEC 3.2).
+
+    The claim root (``""``) and a path with a trailing ``/`` (either in ``path`` or via
+    ``trailing_slash``) are always directories. Otherwise ``path_type`` decides when given, and
+    else the last segment must end in one of ``extensions`` (see :func:`file_extension`). Dotted
+    directory names such as ``v1.2`` or ``llama-3.1-70b-instruct`` are therefore directories, and
+    so is ``model.gguf`` with the default list.
+    """
+    if not path or trailing_slash or path.endswith("/"):
+        return False
+    last = path.rsplit("/", 1)[-1]
+    if last in (".", ".."):
+        return False
+    if path_type is not None:
+        return path_type == "file"
+    return file_extension(path, extensions) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# decide()
+
+
+@dataclass(frozen=True)
+class _Root:
+    """Where a file URI's model root is, and the layout warning if the file did not fit."""
+
+    segments: tuple[str, ...]
+    reason: str
+    layout_warning: str | None = None
+
+
+def _model_root(framework: str | None, segments: tuple[str, ...], is_mar: bool) -> _Root:
+    """Pick the model root directory for a file at ``segments`` (the last one is the file)."""
+    parent = segments[:-1]
+    if framework == "triton":
+        if len(segments) >= 3 and _DIGITS.fullmatch(segments[-2]):
+            return _Root(segments[:-3], "the Triton model repository root")
+        return _Root(
+            parent,
+            "the file's directory",
+            "Triton needs a model repository laid out as <repository>/<model>/<version>/<file>",
+        )
+    if framework == "tensorflow":
+        if len(segments) >= 2 and _DIGITS.fullmatch(segments[-2]):
+            return _Root(segments[:-2], "the TF Serving base path")
+        return _Root(
+            parent,
+            "the file's directory",
+            "TF Serving needs a base path laid out as <base>/<numeric version>/<file>",
+        )
+    if framework == "pytorch" and is_mar:
+        if len(segments) >= 2 and segments[-2] == _TORCHSERVE_STORE:
+            return _Root(segments[:-2], "the TorchServe directory above model-store")
+        return _Root(
+            parent,
+            "the file's directory",
+            "TorchServe needs config/ and model-store/<name>.mar side by side in the model "
+            "directory",
+        )
+    return _Root(parent, "the file's directory")
+
+
+def _server_hints(
+    framework: str | None, file_name: str, new_uri: str, snapshot_field: bool
+) -> list[Finding]:
+    """Warnings about what the model server will look for in the rewritten directory."""
+    hints: list[Finding] = []
+    server_exts = SERVER_MODEL_EXTENSIONS.get(framework or "")
+    if framework is not None and server_exts is not None:
+        listed = " ".join(server_exts)
+        hints.append(
+            Finding(
+                "warning",
+                "one-file-server",
+                f"The {framework} server lists {new_uri!r} and needs exactly one model file "
+                f"ending in {listed} there.",
+            )
+        )
+        if file_extension(file_name, server_exts) is None:
+            hints.append(
+                Finding(
+                    "warning",
+                    "unsupported-ext",
+                    f"The {framework} server never loads {file_name!r}: it only looks for "
+                    f"{listed} files.",
+                )
+            )
+    if framework == "huggingface" or snapshot_field:
+        hints.append(
+            Finding(
+                "warning",
+                "snapshot-dir",
+                f"{new_uri!r} must hold a full model snapshot (config.json, tokenizer files and "
+                "weights), not just one weights file.",
+            )
+        )
+    return hints
+
+
+def decide(
+    uri: str,
+    *,
+    framework: str | None,
+    extensions: Sequence[str],
+    path_type: PathType | None,
+    file_uris: FileUris,
+    mount_mode: MountMode,
+    snapshot_field: bool = False,
+) -> UriDecision:
+    """Decide what to do with one storage URI string (SPEC 3.3).
+
+    ``framework`` is the KServe framework/model-format name (any case; ``None`` = unknown),
+    ``extensions`` the configured ``fileExtensions``, ``path_type`` the resource's
+    ``fn.kserve-pvc.dev/path-type`` annotation, ``file_uris`` and ``mount_mode`` the policy, and
+    ``snapshot_field`` marks an LLMInferenceService ``spec.model.uri``.
+
+    Guarantees: ``new_uri`` is ``None`` when nothing is to change and whenever a finding is an
+    error; otherwise it keeps the claim, has no empty, ``.`` or ``..`` segment, and
+    ``decide(new_uri, ...)`` with the same arguments returns ``new_uri=None``. See the module
+    docstring for the decisions behind each case.
+    """
+    parsed = parse_pvc_uri(uri)
+    if parsed is None:
+        return UriDecision(None, ())
+    if has_template(uri):
+        return UriDecision(
+            None,
+            (
+                Finding(
+                    "warning",
+                    "template",
+                    f"{uri!r} holds an unexpanded template placeholder and was not checked.",
+                ),
+            ),
+        )
+
+    # Unrepairable form problems: report every one, change nothing.
+    errors: list[Finding] = []
+    if not parsed.claim:
+        errors.append(
+            Finding("error", "no-claim", f"{uri!r} names no claim; use pvc://<claim>/<path>.")
+        )
+    elif not is_valid_claim_name(parsed.claim):
+        errors.append(
+            Finding(
+                "error",
+                "bad-claim",
+                f"{uri!r} names the claim {parsed.claim!r}, which is not a valid PVC name "
+                "(a DNS-1123 subdomain: lowercase letters, digits, '-' and '.').",
+            )
+        )
+    if ".." in parsed.segments:
+        errors.append(
+            Finding(
+                "error",
+                "dotdot",
+                f"{uri!r} has a '..' path segment, which Kubernetes rejects in a subPath.",
+            )
+        )
+    if errors:
+        return UriDecision(None, tuple(errors))
+
+    # Repairable form problems.
+    segments = tuple(s for s in parsed.segments if s not in ("", "."))
+    trailing_slash = parsed.trailing_slash or (
+        bool(parsed.segments) and parsed.segments[-1] == "." and bool(segments)
+    )
+    repaired = format_pvc_uri(parsed.claim, segments, trailing_slash)
+    repair_needed = repaired != uri
+    path = "/".join(segments)
+
+    findings: list[Finding] = []
+
+    def finish(rewritten: str | None = None, error: Finding | None = None) -> UriDecision:
+        """Add the repair warning (applied or only proposed) and build the decision."""
+        if repair_needed:
+            if error is None:
+                text = f"{uri!r} has empty or '.' path segments; repaired to {repaired!r}."
+            else:
+                text = (
+                    f"{uri!r} has empty or '.' path segments; the repaired form {repaired!r} was "
+                    "not applied because of the error on this URI."
+                )
+            findings.insert(0, Finding("warning", "repaired-form", text))
+        if error is not None:
+            findings.append(error)
+            return UriDecision(None, tuple(findings))
+        if rewritten is None and repair_needed:
+            rewritten = repaired
+        return UriDecision(rewritten, tuple(findings))
+
+    if file_uris == "ignore" or not is_file_path(path, extensions, path_type, trailing_slash):
+        return finish()
+
+    archive = file_extension(path, ARCHIVE_EXTENSIONS)
+    if mount_mode == "copy":
+        what = f"an archive ({archive})" if archive else "a single file"
+        findings.append(
+            Finding(
+                "info",
+                "copy-mode-file",
+                f"{uri!r} names {what}, which the copy-mode storage initializer handles; "
+                "left unchanged.",
+            )
+        )
+        return finish()
+
+    if archive is not None:
+        return finish(
+            error=Finding(
+                "error",
+                "archive-direct",
+                f"{uri!r} names an archive ({archive}), which only the copy-mode storage "
+                "initializer unpacks; unpack it on the volume or use mountMode copy.",
+            )
+        )
+    if file_uris == "error":
+        return finish(
+            error=Finding(
+                "error",
+                "file-uri",
+                f"{uri!r} names a file, but a direct PVC mount needs a directory at "
+                "/mnt/models; point the URI at the model directory.",
+            )
+        )
+
+    # fileUris directory (or file-mount, which means the same for a URI): rewrite.
+    fw = framework.strip().lower() if framework else None
+    is_mar = file_extension(path, (".mar",)) is not None
+    root = _model_root(fw, segments, is_mar)
+    root_path = "/".join(root.segments)
+    needs_slash = is_file_path(root_path, extensions, path_type)
+    new_uri = format_pvc_uri(parsed.claim, root.segments, needs_slash)
+    findings.append(
+        Finding(
+            "info",
+            "file-uri",
+            f"{uri!r} names a file, which a direct PVC mount cannot serve as /mnt/models; "
+            f"rewritten to {new_uri!r} ({root.reason}).",
+        )
+    )
+    if root.layout_warning is not None:
+        findings.append(
+            Finding(
+                "warning",
+                "layout-mismatch",
+                f"{uri!r} does not fit the {fw} layout ({root.layout_warning}); "
+                f"used the file's directory {new_uri!r}.",
+            )
+        )
+    findings.extend(_server_hints(fw, segments[-1], new_uri, snapshot_field))
+    return finish(new_uri)

@@ -1,0 +1,342 @@
+"""Tests of krm_fn.injector against KServe's own pod-webhook unit tests, captured as data.
+
+``tests/data/kserve_injector/<revision>/<GoTest>--<case>.yaml`` holds every PVC case of
+``storage_initializer_injector_test.go`` at two kserve/kserve revisions: ``kserve-c8d1ec07`` (copy
+mode still present, closest to v0.15.2) and ``kserve-0217bdab`` (current code, direct mode only).
+Each file names its source and has ``expected`` (the webhook's pod spec), ``error`` (a prefix of
+the webhook's error) or ``expected_env`` (the Go test only checks the ``STORAGE_URI`` env entry).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from krm_fn.injector import (
+    AGENT_ANNOTATION,
+    CANNOT_FIND_CONTAINER,
+    INITIALIZER_IMAGE,
+    PVC_VOLUME_NAME,
+    READONLY_ANNOTATION,
+    SOURCE_URI_ANNOTATION,
+    InitializerConfig,
+    InjectionError,
+    inject_pvc,
+    is_read_only,
+    split_pvc_uri,
+)
+
+DATA_DIR = Path(__file__).parent / "data" / "kserve_injector"
+CASE_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
+CASE_IDS = [str(path.relative_to(DATA_DIR)) for path in CASE_FILES]
+
+#: Keys whose empty mapping is a set pointer in Go (``emptyDir: {}``), not a zero value.
+MEANINGFUL_EMPTY = frozenset({"emptyDir"})
+
+
+def load_case(path: Path) -> dict[str, Any]:
+    """One captured KServe test case."""
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(case, dict)
+    return case
+
+
+def run_case(case: dict[str, Any], pod_spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Inject the case's source URI into ``pod_spec`` (default: the case's input)."""
+    annotations: dict[str, str] = case["annotations"]
+    claim, path = split_pvc_uri(annotations[SOURCE_URI_ANNOTATION])
+    return inject_pvc(
+        case["input"] if pod_spec is None else pod_spec,
+        annotations,
+        mode=case["mode"],
+        claim=claim,
+        path=path,
+        initializer=InitializerConfig(**case.get("initializer", {})),
+    )
+
+
+def omit_zero(value: Any, key: str = "") -> Any:
+    """Drop the fields Go's ``omitempty`` drops: null, false, "", empty lists and empty structs."""
+    if isinstance(value, dict):
+        pruned = {k: omit_zero(v, k) for k, v in value.items()}
+        return {
+            k: v
+            for k, v in pruned.items()
+            if v not in (None, False, "", [], {}) or (v == {} and k in MEANINGFUL_EMPTY)
+        }
+    if isinstance(value, list):
+        return [omit_zero(item, key) for item in value]
+    return value
+
+
+def key_layout(value: Any) -> Any:
+    """The keys of every mapping, in order, keeping the nesting (values dropped)."""
+    if isinstance(value, dict):
+        return [(k, key_layout(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [key_layout(item) for item in value]
+    return None
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every mapping and list inside ``value``, ``value`` included."""
+    if isinstance(value, dict | list):
+        yield value
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from walk(item)
+
+
+def storage_uri_env(pod_spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``STORAGE_URI`` entry of ``containers[0]``, found as the Go test finds it."""
+    found = None
+    for env in pod_spec["containers"][0].get("env") or []:
+        if env["name"] == "STORAGE_URI":
+            found = env
+    return found
+
+
+def test_both_revisions_captured() -> None:
+    revisions = {path.parent.name for path in CASE_FILES}
+    assert revisions == {"kserve-c8d1ec07", "kserve-0217bdab"}
+    assert len(CASE_FILES) == 24
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
+def test_case_file_shape(path: Path) -> None:
+    case = load_case(path)
+    assert case["source"].startswith("kserve/kserve pkg/webhook/admission/pod/")
+    assert case["mode"] in ("direct", "copy")
+    assert case["annotations"][SOURCE_URI_ANNOTATION].startswith("pvc://")
+    assert sum(key in case for key in ("expected", "error", "expected_env")) == 1
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
+def test_matches_kserve(path: Path) -> None:
+    case = load_case(path)
+    if "error" in case:
+        with pytest.raises(InjectionError) as caught:
+            run_case(case)
+        assert str(caught.value).startswith(case["error"])
+    elif "expected_env" in case:
+        assert omit_zero(storage_uri_env(run_case(case))) == omit_zero(case["expected_env"])
+    else:
+        assert omit_zero(run_case(case)) == omit_zero(case["expected"])
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
+def test_new_objects_in_go_field_order(path: Path) -> None:
+    case = load_case(path)
+    if "expected" not in case:
+        pytest.skip("the Go test gives no full pod spec")
+    got, want = run_case(case), case["expected"]
+    for field in ("volumes", "initContainers"):
+        assert key_layout(got.get(field)) == key_layout(want.get(field))
+    for got_container, want_container in zip(got["containers"], want["containers"], strict=True):
+        assert key_layout(got_container.get("volumeMounts")) == key_layout(
+            want_container.get("volumeMounts")
+        )
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
+def test_idempotent(path: Path) -> None:
+    case = load_case(path)
+    if "error" in case:
+        pytest.skip("the webhook rejects this pod")
+    once = run_case(case)
+    assert run_case(case, once) == once
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
+def test_input_untouched_and_unshared(path: Path) -> None:
+    case = load_case(path)
+    before = copy.deepcopy(case["input"])
+    try:
+        out = run_case(case)
+    except InjectionError:
+        out = {}
+    assert case["input"] == before
+    input_ids = {id(obj) for obj in walk(case["input"])}
+    out_ids = [id(obj) for obj in walk(out)]
+    assert not input_ids & set(out_ids), "output shares objects with the input"
+    assert len(out_ids) == len(set(out_ids)), "an object appears twice (a YAML alias)"
+
+
+def kserve_pod(**extra: Any) -> dict[str, Any]:
+    """A pod spec with one ``kserve-container``."""
+    return {"containers": [{"name": "kserve-container", **extra}]}
+
+
+SOURCE = {SOURCE_URI_ANNOTATION: "pvc://claim/models/iris"}
+
+
+@pytest.mark.parametrize("mode", ["direct", "copy"])
+def test_existing_storage_initializer_left_alone(mode: str) -> None:
+    spec = {"containers": [{"name": "other"}], "initContainers": [{"name": "storage-initializer"}]}
+    out = inject_pvc(spec, SOURCE, mode=mode, claim="claim", path="models")  # type: ignore[arg-type]
+    assert out == spec
+    assert out is not spec
+
+
+def test_agent_annotation_skips_injection() -> None:
+    annotations = {**SOURCE, AGENT_ANNOTATION: "true"}
+    out = inject_pvc(kserve_pod(), annotations, mode="direct", claim="claim", path="models")
+    assert out == kserve_pod()
+
+
+def test_error_messages_per_revision() -> None:
+    spec = {"containers": [{"name": "other"}]}
+    with pytest.raises(InjectionError, match=f"^{CANNOT_FIND_CONTAINER}$"):
+        inject_pvc(spec, SOURCE, mode="direct", claim="c", path="p")
+    with pytest.raises(InjectionError, match=f"^{CANNOT_FIND_CONTAINER}: kserve-container$"):
+        inject_pvc(spec, SOURCE, mode="copy", claim="c", path="p")
+
+
+def test_worker_container_is_the_fallback() -> None:
+    spec = {"containers": [{"name": "sidecar"}, {"name": "worker-container"}]}
+    out = inject_pvc(spec, SOURCE, mode="direct", claim="claim", path="models/iris")
+    assert "volumeMounts" not in out["containers"][0]
+    assert out["containers"][1]["volumeMounts"] == [
+        {
+            "name": PVC_VOLUME_NAME,
+            "readOnly": True,
+            "mountPath": "/mnt/models",
+            "subPath": "models/iris",
+        }
+    ]
+
+
+def test_kserve_container_wins_over_worker() -> None:
+    spec = {"containers": [{"name": "worker-container"}, {"name": "kserve-container"}]}
+    out = inject_pvc(spec, SOURCE, mode="direct", claim="claim", path="m")
+    assert "volumeMounts" not in out["containers"][0]
+    assert out["containers"][1]["volumeMounts"][0]["name"] == PVC_VOLUME_NAME
+
+
+def test_direct_existing_mount_and_volume_not_duplicated() -> None:
+    mount = {"name": PVC_VOLUME_NAME, "mountPath": "/elsewhere"}
+    spec = kserve_pod(volumeMounts=[mount], env=[{"name": "STORAGE_URI", "value": "pvc://x"}])
+    out = inject_pvc(spec, SOURCE, mode="direct", claim="claim", path="p")
+    assert out["containers"][0]["volumeMounts"] == [mount]
+    assert "volumes" not in out  # AddModelMount adds the volume only with a new mount
+    assert out["containers"][0]["env"] == [{"name": "STORAGE_URI", "value": "/mnt/models"}]
+
+    volume = {"name": PVC_VOLUME_NAME, "persistentVolumeClaim": {"claimName": "other"}}
+    out = inject_pvc(
+        {**kserve_pod(), "volumes": [volume]}, SOURCE, mode="direct", claim="c", path=""
+    )
+    assert out["volumes"] == [volume]
+    assert out["containers"][0]["volumeMounts"] == [
+        {"name": PVC_VOLUME_NAME, "readOnly": True, "mountPath": "/mnt/models"}
+    ]
+
+
+def test_copy_mode_appends_after_existing_entries() -> None:
+    spec = {
+        "containers": [
+            {"name": "kserve-container", "volumeMounts": [{"name": "a", "mountPath": "/a"}]}
+        ],
+        "initContainers": [{"name": "first"}],
+        "volumes": [{"name": "a", "emptyDir": {}}],
+    }
+    out = inject_pvc(spec, SOURCE, mode="copy", claim="claim", path="", model_mount_path="/models")
+    assert [m["name"] for m in out["containers"][0]["volumeMounts"]] == [
+        "a",
+        PVC_VOLUME_NAME,
+        "kserve-provision-location",
+    ]
+    assert [v["name"] for v in out["volumes"]] == [
+        "a",
+        PVC_VOLUME_NAME,
+        "kserve-provision-location",
+    ]
+    assert [c["name"] for c in out["initContainers"]] == ["first", "storage-initializer"]
+    init = out["initContainers"][1]
+    assert init["args"] == ["/mnt/pvc/", "/models"]  # KServe joins an empty path as is
+    assert init["image"] == INITIALIZER_IMAGE
+    assert init["resources"] == {
+        "limits": {"cpu": "1", "memory": "1Gi"},
+        "requests": {"cpu": "100m", "memory": "100Mi"},
+    }
+
+
+def test_copy_mode_custom_initializer() -> None:
+    config = InitializerConfig(image="", cpuLimit="2", memoryRequest="256Mi")
+    out = inject_pvc(kserve_pod(), SOURCE, mode="copy", claim="c", path="p", initializer=config)
+    init = out["initContainers"][0]
+    assert init["image"] == INITIALIZER_IMAGE  # an empty image means the default, as in KServe
+    assert init["resources"]["limits"]["cpu"] == "2"
+    assert init["resources"]["requests"]["memory"] == "256Mi"
+
+
+def test_file_mount_in_direct_mode() -> None:
+    spec = kserve_pod(
+        env=[{"name": "STORAGE_URI", "value": "pvc://claim/models/iris/model.joblib"}]
+    )
+    out = inject_pvc(
+        spec,
+        {**SOURCE, READONLY_ANNOTATION: "false"},
+        mode="direct",
+        claim="claim",
+        path="models/iris/model.joblib",
+        file_mount="model.joblib",
+    )
+    container = out["containers"][0]
+    assert container["volumeMounts"] == [
+        {
+            "name": PVC_VOLUME_NAME,
+            "mountPath": "/mnt/models/model.joblib",
+            "subPath": "models/iris/model.joblib",
+        }
+    ]
+    assert container["env"] == [{"name": "STORAGE_URI", "value": "/mnt/models"}]
+    assert inject_pvc(out, SOURCE, mode="direct", claim="claim", path="x", file_mount="y") == out
+
+
+def test_file_mount_rejected_in_copy_mode() -> None:
+    with pytest.raises(ValueError, match="direct mode"):
+        inject_pvc(kserve_pod(), SOURCE, mode="copy", claim="c", path="p", file_mount="f.pkl")
+
+
+def test_transformer_env_is_not_rewritten() -> None:
+    env = [{"name": "STORAGE_URI", "value": "pvc://c/p"}]
+    spec = {
+        "containers": [{"name": "kserve-container"}, {"name": "transformer-container", "env": env}]
+    }
+    out = inject_pvc(spec, SOURCE, mode="direct", claim="c", path="p")
+    assert out["containers"][1]["env"] == env
+    assert out["containers"][1]["volumeMounts"][0]["subPath"] == "p"
+
+
+@pytest.mark.parametrize(
+    ("value", "read_only"),
+    [(None, True), ("false", False), ("False", True), ("true", True), ("", True), ("no", True)],
+)
+def test_read_only_flag(value: str | None, read_only: bool) -> None:
+    annotations = {} if value is None else {READONLY_ANNOTATION: value}
+    assert is_read_only(annotations) is read_only
+
+
+@pytest.mark.parametrize(
+    ("uri", "parts"),
+    [
+        ("pvc://test/model/model1", ("test", "model/model1")),  # KServe's TestParsePvcURI
+        ("pvc://test", ("test", "")),  # KServe's TestParsePvcURI, shortest path
+        ("pvc://c/", ("c", "")),
+        ("pvc://c//a", ("c", "/a")),
+        ("pvc://c/a/", ("c", "a/")),
+        ("pvc://c/../x", ("c", "../x")),
+        ("pvc://", ("", "")),
+    ],
+)
+def test_split_pvc_uri(uri: str, parts: tuple[str, str]) -> None:
+    assert split_pvc_uri(uri) == parts
+
+
+def test_unknown_mode_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown injection mode"):
+        inject_pvc(kserve_pod(), SOURCE, mode="mirror", claim="c", path="p")  # type: ignore[arg-type]

@@ -1,0 +1,170 @@
+"""The in-place edit layer: each edit kind against each YAML layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from krm_fn.ops import Append, Op, SetValue, apply_ops
+from krm_fn.textedit import CannotEditInPlace, edit_in_place, edit_item
+
+NON_INDENTED = """\
+metadata:
+  name: x  # keep me
+  labels: {app: a}
+spec:
+  containers:
+  - name: c
+    volumeMounts:
+    - name: v
+      mountPath: /data
+  # closing comment
+"""
+INDENTED = """\
+metadata:
+    name: x
+spec:
+    containers:
+        - name: c
+          env:
+              - name: STORAGE_URI
+                value: 'pvc://c/m/model.pkl'
+"""
+FLOW = """\
+metadata: {name: x, annotations: {}}
+spec: {containers: [{name: c}], volumes: []}
+"""
+NULLS = """\
+metadata:
+  name: x
+  annotations:
+  labels: ~
+spec:
+  volumes: null # none yet
+"""
+BLOCK_SCALAR = """\
+data:
+  script: |
+    echo hi
+  other: 1
+"""
+NO_NEWLINE = "a:\n  b: 1"
+
+
+def _check(text: str, ops: list[Op]) -> str:
+    out = edit_in_place(text, ops)
+    assert yaml.safe_load(out) == apply_ops(yaml.safe_load(text), ops)
+    return out
+
+
+def _changed_lines(before: str, after: str) -> set[str]:
+    return set(after.splitlines()) - set(before.splitlines())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [NON_INDENTED, INDENTED, FLOW, NULLS, NO_NEWLINE],
+    ids=["plain", "indented", "flow", "nulls", "no-eol"],
+)
+def test_insert_nested_annotation(text: str) -> None:
+    out = _check(text, [SetValue(("metadata", "annotations", "fn.kserve-pvc.dev/x"), "yes")])
+    assert "fn.kserve-pvc.dev/x" in out
+    # Untouched lines stay; only the inserted key (and maybe its new parent) is new.
+    assert all(
+        line in out
+        for line in text.splitlines()
+        if "annotations" not in line and "null" not in line
+    )
+
+
+def test_replace_scalar_keeps_style_and_comment() -> None:
+    out = _check(NON_INDENTED, [SetValue(("metadata", "name"), "z")])
+    assert out == NON_INDENTED.replace("name: x  # keep me", "name: z  # keep me")
+    out = _check(INDENTED, [SetValue(("spec", "containers", 0, "env", 0, "value"), "pvc://c/m")])
+    assert out == INDENTED.replace("'pvc://c/m/model.pkl'", "'pvc://c/m'")
+
+
+def test_replace_scalar_quotes_ambiguous_strings() -> None:
+    for value, rendered in [
+        ("true", '"true"'),
+        ("0755", '"0755"'),
+        ("12:30", '"12:30"'),
+        ("1e3", '"1e3"'),
+        ("null", '"null"'),
+        ("no", '"no"'),
+    ]:
+        out = _check(NON_INDENTED, [SetValue(("metadata", "name"), value)])
+        assert f"name: {rendered}  # keep me" in out
+
+
+def test_append_to_block_sequences_in_both_styles() -> None:
+    out = _check(
+        NON_INDENTED,
+        [Append(("spec", "containers", 0, "volumeMounts"), {"name": "w", "mountPath": "/w"})],
+    )
+    assert "    - name: w\n      mountPath: /w\n  # closing comment" in out
+    out = _check(INDENTED, [Append(("spec", "containers"), {"name": "d"})])
+    assert out.endswith("        - name: d\n")
+
+
+def test_create_missing_sequence_follows_item_style() -> None:
+    out = _check(
+        NON_INDENTED,
+        [Append(("spec", "volumes"), {"name": "v", "persistentVolumeClaim": {"claimName": "c"}})],
+    )
+    assert "  volumes:\n  - name: v\n    persistentVolumeClaim:\n      claimName: c\n" in out
+    out = _check(INDENTED, [Append(("spec", "volumes"), {"name": "v"})])
+    assert "    volumes:\n        - name: v\n" in out
+
+
+def test_flow_collections_are_extended_in_flow() -> None:
+    out = _check(
+        FLOW,
+        [Append(("spec", "volumes"), {"name": "v"}), SetValue(("metadata", "labels"), {"a": "b"})],
+    )
+    assert "volumes: [{name: v}]" in out
+    assert "metadata: {name: x, annotations: {}, labels: {a: b}}" in out
+
+
+def test_null_values_become_blocks() -> None:
+    out = _check(
+        NULLS,
+        [
+            Append(("spec", "volumes"), {"name": "v"}),
+            SetValue(("metadata", "annotations", "k"), "v"),
+        ],
+    )
+    assert "  volumes: # none yet\n  - name: v\n" in out
+    assert "  annotations:\n    k: v\n  labels: ~\n" in out
+
+
+def test_block_scalar_replaced_keeps_following_keys() -> None:
+    out = _check(BLOCK_SCALAR, [SetValue(("data", "script"), "echo bye\n")])
+    assert out == 'data:\n  script: "echo bye\\n"\n  other: 1\n'
+
+
+def test_crlf_newlines_are_kept() -> None:
+    text = NON_INDENTED.replace("\n", "\r\n")
+    out = edit_in_place(text, [SetValue(("metadata", "annotations", "k"), "v")], newline="\r\n")
+    assert "\n" not in out.replace("\r\n", "")
+    assert yaml.safe_load(out)["metadata"]["annotations"] == {"k": "v"}
+
+
+def test_edit_item_falls_back_and_still_verifies() -> None:
+    text = "# head\nx: 1  # one\ny: [a]\n"
+    with pytest.raises(CannotEditInPlace):
+        edit_in_place(text, [Append(("x",), "b")])
+    data: Any = yaml.safe_load(text)
+    out, in_place = edit_item(text, [Append(("x",), "b")], data=data)
+    assert yaml.safe_load(out) == {"x": ["b"], "y": ["a"]}
+    assert in_place is False
+    assert "# head" in out
+
+
+def test_new_values_never_carry_anchors() -> None:
+    shared = {"a": "b"}
+    out, _ = edit_item("x: 1\n", [SetValue(("y",), [shared, shared])], data={"x": 1})
+    assert "&" not in out
+    assert "*" not in out
