@@ -1,0 +1,146 @@
+"""The command line, run as a real process: streams, exit codes, help and version."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FIDELITY = ROOT / "fixtures" / "isvc-file-uri-fidelity" / "input.yaml"
+ISVC = """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: iris  # the iris classifier
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: pvc://store/iris/model.joblib
+"""
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "krm_fn", *args], input=stdin, capture_output=True, timeout=60, check=False
+    )
+
+
+def test_krm_mode_writes_only_the_resource_list() -> None:
+    proc = run(stdin=FIDELITY.read_bytes())
+    assert proc.returncode == 0
+    out = yaml.safe_load(proc.stdout)
+    assert out["kind"] == "ResourceList"
+    assert len(out["items"]) == 3
+    assert proc.stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("stdin", "needle"),
+    [
+        (b"", b"empty"),
+        (b"   \n\t\n", b"empty"),
+        (b"items: [\n", b"not valid YAML"),
+        (b"\xff\xfe\x00garbage", b"UTF-8"),
+        (b"- a\n- b\n", b"not a mapping"),
+        (b"apiVersion: v1\nkind: Pod\n", b"not a ResourceList"),
+        (b"a: 1\n---\nb: 2\n", b"more than one"),
+    ],
+)
+def test_not_a_resource_list_exits_2_with_one_line(stdin: bytes, needle: bytes) -> None:
+    proc = run(stdin=stdin)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert needle in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert b"Traceback" not in proc.stderr
+
+
+def test_bad_config_exits_1_with_full_output_and_names_the_key() -> None:
+    text = FIDELITY.read_text().replace("mountMode: direct", "mountMode: sideways")
+    proc = run(stdin=text.encode())
+    assert proc.returncode == 1
+    out = yaml.safe_load(proc.stdout)
+    errors = [r for r in out["results"] if r["severity"] == "error"]
+    assert errors
+    assert errors[0]["field"]["path"] == "spec.mountMode"
+    assert "'direct' or 'copy'" in errors[0]["message"]
+    assert b"spec.mountMode" in proc.stderr
+    # Nothing is changed when the config is bad.
+    assert out["items"] == yaml.safe_load(FIDELITY.read_bytes())["items"]
+
+
+def test_render_files_directories_and_stdin(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "isvc.yaml").write_text(ISVC)
+    (tmp_path / "cm.yml").write_text(
+        "# config\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '0755'}\n"
+    )
+    (tmp_path / "notes.txt").write_text("not yaml: [")
+    proc = run("render", str(tmp_path), "-", stdin=b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml\n")
+    assert proc.returncode == 0, proc.stderr
+    docs = proc.stdout.decode().split("---\n")
+    assert docs[0] == "# config\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '0755'}\n"
+    assert docs[1] == ISVC.replace("pvc://store/iris/model.joblib", "pvc://store/iris").replace(
+        "  name: iris  # the iris classifier\n",
+        "  name: iris  # the iris classifier\n  annotations:\n    fn.kserve-pvc.dev/original-storage-uris: "
+        '\'{"spec.predictor.model.storageUri": "pvc://store/iris/model.joblib"}\'\n',
+    )
+    assert docs[2] == "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml\n"
+    stderr = proc.stderr.decode()
+    assert "SEVERITY" in stderr
+    assert "sub/isvc.yaml" in stderr
+
+
+def test_render_reports_a_file_that_is_not_yaml(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("a: [\n")
+    proc = run("render", str(bad))
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert str(bad).encode() in proc.stderr
+
+
+def test_render_with_set_and_config(tmp_path: Path) -> None:
+    (tmp_path / "isvc.yaml").write_text(ISVC)
+    cfg = tmp_path / "policy.yaml"
+    cfg.write_text("apiVersion: fn.kserve-pvc.dev/v1alpha1\nkind: PvcMountPolicy\nspec:\n  recordOriginal: false\n")
+    proc = run("render", "--config", str(cfg), "--set", "fileUris=error", str(tmp_path / "isvc.yaml"))
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == ISVC
+    proc = run("render", "--config", str(cfg), str(tmp_path / "isvc.yaml"))
+    assert proc.returncode == 0
+    assert "original-storage-uris" not in proc.stdout.decode()
+
+
+def test_check_writes_no_stream_and_fails_on_changes(tmp_path: Path) -> None:
+    (tmp_path / "isvc.yaml").write_text(ISVC)
+    proc = run("check", str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stdout == b""
+    assert b"validate mode" in proc.stderr
+    (tmp_path / "isvc.yaml").write_text(ISVC.replace("/model.joblib", ""))
+    assert run("check", str(tmp_path)).returncode == 0
+
+
+def test_schema_is_json_schema_of_the_policy() -> None:
+    proc = run("schema")
+    assert proc.returncode == 0
+    schema = json.loads(proc.stdout)
+    assert schema["title"] == "PvcMountPolicy"
+    assert "spec" in schema["properties"]
+
+
+@pytest.mark.parametrize("command", [[], ["render"], ["check"], ["schema"]])
+def test_help_and_version_on_every_command(command: list[str]) -> None:
+    helped = run(*command, "--help")
+    assert helped.returncode == 0
+    assert b"Example" in helped.stdout
+    version = run(*command, "--version")
+    assert version.returncode == 0
+    assert b"kserve-pvc-fn" in version.stdout
