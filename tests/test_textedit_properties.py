@@ -1,0 +1,116 @@
+"""Property tests of the edit layer over generated data, layouts and edits.
+
+Whatever the layout, an in-place edit either reads back as exactly the expected data or declines
+(CannotEditInPlace); ``edit_item`` always reads back as the expected data; and lines that no edit
+touches are kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from krm_fn.ops import Append, Op, SetValue, apply_ops
+from krm_fn.textedit import CannotEditInPlace, edit_in_place, edit_item
+
+KEYS = st.sampled_from(["a", "b", "name", "spec", "x-y", "k8s.io/z", "on", "0755"])
+SCALARS = st.one_of(
+    st.sampled_from(["plain", "yes", "0755", "1e3", "12:30", "null", "", "a: b", "#x", "pvc://c/m/model.pkl"]),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.none(),
+    st.text(alphabet="ab :#'\"\\\n\té", max_size=8),
+)
+DATA = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+ROOT = st.dictionaries(KEYS, DATA, min_size=1, max_size=4)
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _dump(data: Any, layout: str) -> str:
+    if layout == "indented":
+        return yaml.dump(data, Dumper=_IndentedDumper, sort_keys=False, allow_unicode=True)
+    if layout == "four":
+        return yaml.safe_dump(data, indent=4, sort_keys=False, allow_unicode=True)
+    if layout == "flow":
+        return yaml.safe_dump(data, default_flow_style=None, sort_keys=False, allow_unicode=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _paths(data: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], Any]]:
+    out = [(prefix, data)]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.extend(_paths(v, (*prefix, i)))
+    return out
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[dict[str, Any], str, list[Op], bool]:
+    data = draw(ROOT)
+    pure_insert = True
+    layout = draw(st.sampled_from(["block", "indented", "four", "flow"]))
+    ops: list[Op] = []
+    current: Any = data
+    for _ in range(draw(st.integers(1, 3))):
+        targets = _paths(current)[1:]
+        mappings = [(p, v) for p, v in _paths(current) if isinstance(v, dict)]
+        lists = [(p, v) for p, v in targets if isinstance(v, list)]
+        choice = draw(st.sampled_from(["set", "new-key", "append", "new-list"]))
+        value = draw(st.one_of(SCALARS, st.dictionaries(KEYS, SCALARS, min_size=1, max_size=2)))
+        op: Op
+        if choice == "set" and targets:
+            path, _ = draw(st.sampled_from(targets))
+            op = SetValue(path, value)
+            pure_insert = False
+        elif choice == "append" and lists:
+            path, seq = draw(st.sampled_from(lists))
+            op = Append(path, value)
+            pure_insert = pure_insert and bool(seq)
+        else:
+            path, parent = draw(st.sampled_from(mappings))
+            key = draw(st.sampled_from(["new", "annotations", "fn.kserve-pvc.dev/x"]))
+            pure_insert = pure_insert and bool(parent) and key not in parent
+            op = Append((*path, key, "list"), value) if choice == "new-list" else SetValue((*path, key, "k"), value)
+        ops.append(op)
+        current = apply_ops(current, [op])
+    return data, layout, ops, pure_insert
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_edits_read_back_as_expected(case: tuple[dict[str, Any], str, list[Op], bool]) -> None:
+    data, layout, ops, pure_insert = case
+    text = _dump(data, layout)
+    expected = apply_ops(data, ops)
+    try:
+        out = edit_in_place(text, ops)
+    except CannotEditInPlace:
+        out = None
+    if out is not None and yaml.safe_load(out) == expected and pure_insert and layout != "flow":
+        # Pure insertions into block collections keep every original line, in order.
+        remaining = iter(out.splitlines())
+        assert all(line in remaining for line in text.splitlines())
+    final, _ = edit_item(text, ops, data=data)
+    assert yaml.safe_load(final) == expected
+    assert "&" not in final or "&" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(ROOT, st.sampled_from(["block", "indented", "four", "flow"]))
+def test_no_ops_is_byte_identical(data: dict[str, Any], layout: str) -> None:
+    text = _dump(data, layout)
+    assert edit_in_place(text, []) == text
