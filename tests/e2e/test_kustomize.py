@@ -1,0 +1,80 @@
+"""kustomization.example/ with the real kustomize inside kubectl (v5.5), container mode via the stand-in."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+from e2e_support import REPO, fn_command, matches_expected, require, run, tool_env
+
+EXAMPLE = REPO / "kustomization.example"
+EXPECTED = EXAMPLE / "expected-output.yaml"
+
+
+def test_container_mode_matches_expected_output(tmp_path: Path) -> None:
+    kubectl = require("kubectl")
+    done = run([kubectl, "kustomize", "--enable-alpha-plugins", str(EXAMPLE)], tool_env(tmp_path, standin=True))
+    assert done.returncode == 0, done.stderr.decode()
+    matches_expected(done.stdout, EXPECTED)
+    calls = [json.loads(line) for line in (tmp_path / "docker-standin.log").read_text().splitlines()]
+    runs = [c for c in calls if c["argv"][0] == "run"]
+    assert len(runs) == 1, "kustomize starts the function container exactly once"
+    argv = runs[0]["argv"]
+    assert argv[-1] == "kserve-pvc-fn:dev"
+    assert {"--network", "none", "--user", "nobody", "--security-opt=no-new-privileges"} <= set(argv)
+    # The fix is in the output: the file URI became its directory, the original is recorded.
+    isvc = next(d for d in yaml.safe_load_all(done.stdout) if d["kind"] == "InferenceService")
+    assert isvc["spec"]["predictor"]["model"]["storageUri"] == "pvc://model-store/models/iris"
+    assert "model.joblib" in isvc["metadata"]["annotations"]["fn.kserve-pvc.dev/original-storage-uris"]
+
+
+def test_kubectl_kustomize_silently_skips_exec_functions(tmp_path: Path) -> None:
+    """What the README warns about: kubectl has no --enable-exec and drops the exec transformer."""
+    kubectl = require("kubectl")
+    env = tool_env(tmp_path, fn_on_path=True)
+    done = run([kubectl, "kustomize", "--enable-alpha-plugins", str(EXAMPLE / "exec")], env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"storageUri: pvc://model-store/models/iris/model.joblib" in done.stdout
+    assert b"fn.kserve-pvc.dev/" not in done.stdout
+
+
+def _docs(text: str | bytes) -> list[Any]:
+    return sorted(
+        (d for d in yaml.safe_load_all(text) if d),
+        key=lambda d: (d["kind"], d["metadata"]["name"]),
+    )
+
+
+def test_exec_variant_gives_the_container_variant_output(tmp_path: Path) -> None:
+    """No standalone kustomize here (no registry package ships one): do what it does with exec/.
+
+    kustomize builds the resources, wraps them with the transformer's config in a ResourceList, and
+    runs the exec path (relative to the kustomization) with it on stdin, from that folder.
+    """
+    kubectl = require("kubectl")
+    env = {**tool_env(tmp_path), "KSERVE_PVC_FN": str(fn_command())}
+    built = run([kubectl, "kustomize", str(EXAMPLE / "resources")], env)
+    assert built.returncode == 0, built.stderr.decode()
+    config = yaml.safe_load((EXAMPLE / "exec" / "kserve-pvc-fn.yaml").read_text())
+    path = yaml.safe_load(config["metadata"]["annotations"]["config.kubernetes.io/function"])["exec"]["path"]
+    resource_list = {
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": list(yaml.safe_load_all(built.stdout)),
+        "functionConfig": config,
+    }
+    done = subprocess.run(
+        [str((EXAMPLE / "exec" / path).resolve())],
+        input=yaml.safe_dump(resource_list).encode(),
+        cwd=EXAMPLE / "exec",
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    items = yaml.safe_load(done.stdout)["items"]
+    assert _docs(yaml.safe_dump_all(items)) == _docs(EXPECTED.read_bytes())
