@@ -26,7 +26,8 @@ Decisions taken where the specification leaves room:
   ends in ``/`` (``pvc://c/a/``) and is not later mistaken for a file.
 * **Errors never change anything**: whenever a decision carries an ``error`` finding,
   ``new_uri`` is ``None``. A form repair found together with such an error (an archive in direct
-  mode, ``fileUris: error``) is still reported as a warning, worded as a proposal.
+  mode, ``fileUris: error``) is still reported as a warning, worded as a proposal, with the repaired URI as its
+  ``proposed`` value.
 * **Copy mode**: form repairs are reported and applied exactly as in direct mode (the repaired
   URI names the same files in copy mode, and it keeps working when the cluster moves to direct
   mode, the only mode from KServe 0.16). File URIs and archives get one ``copy-mode-file`` info
@@ -37,7 +38,8 @@ Decisions taken where the specification leaves room:
 * **``fileUris: ignore``** silences the whole file rule, archives included: the user takes
   responsibility (the per-resource escape hatch is ``path-type: directory``).
 * **``fileUris: error``** in direct mode: an archive gets the more specific ``archive-direct``
-  error only, other files a ``file-uri`` error.
+  error only, other files a ``file-uri`` error whose ``proposed`` is the model root the rewrite
+  would have chosen (so the error result shows what to write).
 * **Path-type override** (``fn.kserve-pvc.dev/path-type``) replaces the extension guess, but the
   claim root and a path with a trailing ``/`` are always directories.
 * **Idempotence**: when the model root chosen by a rewrite would itself look like a file to the
@@ -144,11 +146,17 @@ _TORCHSERVE_STORE: Final = "model-store"
 
 @dataclass(frozen=True)
 class Finding:
-    """One observation about a URI, to be reported as a KRM result by the caller."""
+    """One observation about a URI, to be reported as a KRM result by the caller.
+
+    ``proposed`` is the URI the user should write when it differs from the decision's
+    ``new_uri``: the repaired form that an error kept from being applied, or the model root that
+    ``fileUris: error`` refused to rewrite to. ``None`` means "the decision's ``new_uri``".
+    """
 
     severity: Severity
     code: str
     message: str
+    proposed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -307,15 +315,12 @@ def _model_root(framework: str | None, segments: tuple[str, ...], is_mar: bool) 
         return _Root(
             parent,
             "the file's directory",
-            "TorchServe needs config/ and model-store/<name>.mar side by side in the model "
-            "directory",
+            "TorchServe needs config/ and model-store/<name>.mar side by side in the model directory",
         )
     return _Root(parent, "the file's directory")
 
 
-def _server_hints(
-    framework: str | None, file_name: str, new_uri: str, snapshot_field: bool
-) -> list[Finding]:
+def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_field: bool) -> list[Finding]:
     """Warnings about what the model server will look for in the rewritten directory."""
     hints: list[Finding] = []
     server_exts = SERVER_MODEL_EXTENSIONS.get(framework or "")
@@ -325,8 +330,7 @@ def _server_hints(
             Finding(
                 "warning",
                 "one-file-server",
-                f"The {framework} server lists {new_uri!r} and needs exactly one model file "
-                f"ending in {listed} there.",
+                f"The {framework} server lists {new_uri!r} and needs exactly one model file ending in {listed} there.",
             )
         )
         if file_extension(file_name, server_exts) is None:
@@ -334,8 +338,7 @@ def _server_hints(
                 Finding(
                     "warning",
                     "unsupported-ext",
-                    f"The {framework} server never loads {file_name!r}: it only looks for "
-                    f"{listed} files.",
+                    f"The {framework} server never loads {file_name!r}: it only looks for {listed} files.",
                 )
             )
     if framework == "huggingface" or snapshot_field:
@@ -390,9 +393,7 @@ def decide(
     # Unrepairable form problems: report every one, change nothing.
     errors: list[Finding] = []
     if not parsed.claim:
-        errors.append(
-            Finding("error", "no-claim", f"{uri!r} names no claim; use pvc://<claim>/<path>.")
-        )
+        errors.append(Finding("error", "no-claim", f"{uri!r} names no claim; use pvc://<claim>/<path>."))
     elif not is_valid_claim_name(parsed.claim):
         errors.append(
             Finding(
@@ -415,9 +416,7 @@ def decide(
 
     # Repairable form problems.
     segments = tuple(s for s in parsed.segments if s not in ("", "."))
-    trailing_slash = parsed.trailing_slash or (
-        bool(parsed.segments) and parsed.segments[-1] == "." and bool(segments)
-    )
+    trailing_slash = parsed.trailing_slash or (bool(parsed.segments) and parsed.segments[-1] == "." and bool(segments))
     repaired = format_pvc_uri(parsed.claim, segments, trailing_slash)
     repair_needed = repaired != uri
     path = "/".join(segments)
@@ -434,7 +433,11 @@ def decide(
                     f"{uri!r} has empty or '.' path segments; the repaired form {repaired!r} was "
                     "not applied because of the error on this URI."
                 )
-            findings.insert(0, Finding("warning", "repaired-form", text))
+            # An unapplied repair still carries the repaired form, so the result can show it.
+            findings.insert(
+                0,
+                Finding("warning", "repaired-form", text, None if error is None else repaired),
+            )
         if error is not None:
             findings.append(error)
             return UriDecision(None, tuple(findings))
@@ -452,8 +455,7 @@ def decide(
             Finding(
                 "info",
                 "copy-mode-file",
-                f"{uri!r} names {what}, which the copy-mode storage initializer handles; "
-                "left unchanged.",
+                f"{uri!r} names {what}, which the copy-mode storage initializer handles; left unchanged.",
             )
         )
         return finish()
@@ -467,23 +469,25 @@ def decide(
                 "initializer unpacks; unpack it on the volume or use mountMode copy.",
             )
         )
-    if file_uris == "error":
-        return finish(
-            error=Finding(
-                "error",
-                "file-uri",
-                f"{uri!r} names a file, but a direct PVC mount needs a directory at "
-                "/mnt/models; point the URI at the model directory.",
-            )
-        )
-
-    # fileUris directory (or file-mount, which means the same for a URI): rewrite.
     fw = framework.strip().lower() if framework else None
     is_mar = file_extension(path, (".mar",)) is not None
     root = _model_root(fw, segments, is_mar)
     root_path = "/".join(root.segments)
     needs_slash = is_file_path(root_path, extensions, path_type)
     new_uri = format_pvc_uri(parsed.claim, root.segments, needs_slash)
+    if file_uris == "error":
+        # The model root is proposed, not applied: the user asked to be stopped, not fixed.
+        return finish(
+            error=Finding(
+                "error",
+                "file-uri",
+                f"{uri!r} names a file, but a direct PVC mount needs a directory at "
+                f"/mnt/models; point the URI at the model directory ({new_uri!r}).",
+                new_uri,
+            )
+        )
+
+    # fileUris directory (or file-mount, which means the same for a URI): rewrite.
     findings.append(
         Finding(
             "info",
@@ -497,8 +501,7 @@ def decide(
             Finding(
                 "warning",
                 "layout-mismatch",
-                f"{uri!r} does not fit the {fw} layout ({root.layout_warning}); "
-                f"used the file's directory {new_uri!r}.",
+                f"{uri!r} does not fit the {fw} layout ({root.layout_warning}); used the file's directory {new_uri!r}.",
             )
         )
     findings.extend(_server_hints(fw, segments[-1], new_uri, snapshot_field))

@@ -145,9 +145,7 @@ def test_pvc_uri_derives_segments_from_path() -> None:
         ("c", ("a",), True, "pvc://c/a/"),
     ],
 )
-def test_format_pvc_uri(
-    claim: str, segments: tuple[str, ...], trailing: bool, expected: str
-) -> None:
+def test_format_pvc_uri(claim: str, segments: tuple[str, ...], trailing: bool, expected: str) -> None:
     assert format_pvc_uri(claim, segments, trailing) == expected
 
 
@@ -248,9 +246,7 @@ def test_file_extension_normalizes_configured_extensions() -> None:
         ("models/iris", "file", True, False),
     ],
 )
-def test_is_file_path(
-    path: str, path_type: PathType | None, trailing: bool, expected: bool
-) -> None:
+def test_is_file_path(path: str, path_type: PathType | None, trailing: bool, expected: bool) -> None:
     assert is_file_path(path, DEFAULTS, path_type, trailing) is expected
 
 
@@ -342,9 +338,7 @@ CASES = [
     Case("dir", "pvc://model-store/models/iris", None, (), "sklearn"),
     Case("dotted-dir", "pvc://models/hf/llama-3.1-70b-instruct", None, (), "huggingface"),
     Case("dotted-version-dir", "pvc://c/models/v1.2", None, ()),
-    Case(
-        "llm-snapshot-dir", "pvc://models/hf/llama-3.1-70b-instruct", None, (), snapshot_field=True
-    ),
+    Case("llm-snapshot-dir", "pvc://models/hf/llama-3.1-70b-instruct", None, (), snapshot_field=True),
     Case("gguf", "pvc://models/gguf/llama-3.1-8b-instruct-q4_k_m.gguf", None, ()),
     Case("gz-not-archive", "pvc://c/data/weights.gz", None, ()),
     Case(
@@ -432,9 +426,7 @@ CASES = [
     Case("onnx", "pvc://c/onnx/style/model.onnx", "pvc://c/onnx/style", (FILE_URI,), "onnx"),
     Case("paddle", "pvc://c/paddle/inference.pdmodel", "pvc://c/paddle", (FILE_URI,), "paddle"),
     Case("unknown-framework", "pvc://c/models/model.pt", "pvc://c/models", (FILE_URI,)),
-    Case(
-        "pytorch-pt-no-layout", "pvc://c/models/model.pt", "pvc://c/models", (FILE_URI,), "pytorch"
-    ),
+    Case("pytorch-pt-no-layout", "pvc://c/models/model.pt", "pvc://c/models", (FILE_URI,), "pytorch"),
     Case(
         "huggingface-weights",
         "pvc://c/hf/llama-3.1-70b-instruct/model.safetensors",
@@ -509,9 +501,7 @@ CASES = [
         (FILE_URI,),
         "tensorflow",
     ),
-    Case(
-        "tensorflow-base-at-root", "pvc://c/1/saved_model.pb", "pvc://c", (FILE_URI,), "tensorflow"
-    ),
+    Case("tensorflow-base-at-root", "pvc://c/1/saved_model.pb", "pvc://c", (FILE_URI,), "tensorflow"),
     Case(
         "tensorflow-no-version",
         "pvc://c/tf/mnist/saved_model.pb",
@@ -565,9 +555,7 @@ CASES = [
         file_uris="error",
     ),
     Case("archive-ignore", "pvc://c/models/model.zip", None, (), file_uris="ignore"),
-    Case(
-        "archive-path-type-directory", "pvc://c/models/model.zip", None, (), path_type="directory"
-    ),
+    Case("archive-path-type-directory", "pvc://c/models/model.zip", None, (), path_type="directory"),
     # fileUris error / ignore
     Case(
         "file-uris-error",
@@ -815,9 +803,7 @@ NAME_SEGMENTS = st.one_of(
 )
 FORM_SEGMENTS = st.sampled_from(["", "."])
 SEGMENTS = st.one_of(NAME_SEGMENTS, NAME_SEGMENTS, NAME_SEGMENTS, FORM_SEGMENTS)
-EXTENSION_SETS = st.sampled_from(
-    [DEFAULTS, (".joblib", ".pt"), (*DEFAULTS, ".plan", ".gguf"), (".gz",), ()]
-)
+EXTENSION_SETS = st.sampled_from([DEFAULTS, (".joblib", ".pt"), (*DEFAULTS, ".plan", ".gguf"), (".gz",), ()])
 FRAMEWORKS = st.sampled_from(
     [
         None,
@@ -935,9 +921,7 @@ def test_property_directories_change_only_by_form_repair(uri: str, policy: Polic
     if is_file_path("/".join(clean), policy.extensions, policy.path_type, trailing):
         return
     decision = policy.decide(uri)
-    assert not any(
-        f.code in ("file-uri", "archive-direct", "copy-mode-file") for f in decision.findings
-    )
+    assert not any(f.code in ("file-uri", "archive-direct", "copy-mode-file") for f in decision.findings)
     if decision.new_uri is None:
         assert not any(f.code == "repaired-form" for f in decision.findings)
     else:
@@ -989,3 +973,32 @@ def test_property_templates_are_never_changed(uri: str, policy: Policy) -> None:
     assert decision == UriDecision(None, (decision.findings[0],))
     assert decision.findings[0].code == "template"
     assert decision.findings[0].severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("uri", "framework", "proposed"),
+    [
+        ("pvc://c/models/iris/model.joblib", "sklearn", "pvc://c/models/iris"),
+        ("pvc://c/tf/flowers/0001/saved_model.pb", "tensorflow", "pvc://c/tf/flowers"),
+        ("pvc://c//models/./model.joblib", None, "pvc://c/models"),
+    ],
+)
+def test_file_uris_error_proposes_the_model_root(uri: str, framework: str | None, proposed: str) -> None:
+    decision = run(uri, framework, file_uris="error")
+    assert decision.new_uri is None
+    [error] = [f for f in decision.findings if f.severity == "error"]
+    assert error.code == "file-uri"
+    assert error.proposed == proposed
+    assert repr(proposed) in error.message
+
+
+def test_repair_carries_its_proposal_only_when_not_applied() -> None:
+    applied = run("pvc://c//models/./iris/")
+    [warning] = applied.findings
+    assert (warning.code, warning.proposed, applied.new_uri) == ("repaired-form", None, "pvc://c/models/iris/")
+    blocked = run("pvc://c//models/./model.zip")
+    assert blocked.new_uri is None
+    assert [(f.code, f.proposed) for f in blocked.findings] == [
+        ("repaired-form", "pvc://c/models/model.zip"),
+        ("archive-direct", None),
+    ]

@@ -15,6 +15,23 @@ when ``recordOriginal`` is on. KServe's own render-time checks are reported as e
 and ``storageUris`` on one component, and a ``storageUris[*].mountPath`` that is not absolute or
 climbs with ``..``. With ``readOnly`` set, ``storage.kserve.io/readonly`` is set on every resource
 that uses a ``pvc://`` URI.
+
+Decisions taken where the specification leaves room:
+
+* **KServe's checks follow its webhook** (``validateMultipleStorageURIs``): the "single" URI is the
+  ``storageUri`` of the component's implementation (``model``, a shorthand or ``art``, even when
+  empty), or ``STORAGE_URI`` of the first container of a custom component; ``storageUris: []``
+  counts as set. A ``mountPath`` of ``/``, a relative one and one containing ``..`` anywhere (a
+  substring, as KServe checks it) are errors; an unset or empty one is KServe's default. These
+  checks run on every InferenceService, ``pvc://`` or not, hence ``NEEDS_PVC_URI = False``.
+* **Server hints on ``storageUris``**: an entry whose ``mountPath`` is set and is not
+  ``modelMountPath`` holds side artifacts (preprocessors, adapters) the model server never lists,
+  so it gets no ``one-file-server``, ``unsupported-ext`` or ``snapshot-dir`` warning.
+* **Results of a decision**: the rewrite's own info finding becomes the change's message; every
+  other finding is a result on the same field whose ``proposedValue`` is the finding's own proposal
+  (an unapplied repair, or the directory ``fileUris: error`` refused to write) or else the new URI.
+* **readOnly** covers LLMInferenceService and LLMInferenceServiceConfig too (they carry the model
+  URI the same way); a TrainedModel with ``pvc://`` is only ever an error.
 """
 
 from __future__ import annotations
@@ -37,7 +54,10 @@ KINDS = {
     (GROUP, "LLMInferenceServiceConfig"),
     (GROUP, "TrainedModel"),
 }
-NEEDS_PVC_URI = True
+#: KServe's storageUri/storageUris checks apply to every InferenceService, whatever its URIs.
+NEEDS_PVC_URI = False
+#: Findings about what the model server will look for in the rewritten directory.
+SERVER_HINTS = frozenset({"one-file-server", "unsupported-ext", "snapshot-dir"})
 
 SHORTHANDS = (
     "sklearn",
@@ -62,6 +82,9 @@ class UriField:
     value: str
     framework: str | None
     snapshot: bool = False
+    #: ``storageUris`` entries mounted away from the model directory (``mountPath`` set and not
+    #: ``modelMountPath``) hold side artifacts the model server never lists: no server hints.
+    server_hints: bool = True
 
 
 def _str(value: Any) -> str | None:
@@ -80,7 +103,22 @@ def _components(spec: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, An
                 yield ("spec", "canary", i, "predictor"), predictor
 
 
-def _component_fields(base: Path, comp: Mapping[str, Any]) -> Iterator[UriField]:
+def _storage_uri_entries(comp: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    entries = comp.get("storageUris")
+    if isinstance(entries, list):
+        for i, entry in enumerate(entries):
+            yield i, mapping(entry)
+
+
+def _mounted_at_model_dir(entry: Mapping[str, Any], model_mount_path: str) -> bool:
+    """Whether a ``storageUris`` entry lands in the directory the model server lists."""
+    mount = entry.get("mountPath")
+    if not isinstance(mount, str) or not mount:
+        return True  # KServe's default mount path is the model directory
+    return (mount.rstrip("/") or "/") == model_mount_path
+
+
+def _component_fields(base: Path, comp: Mapping[str, Any], model_mount_path: str = "/mnt/models") -> Iterator[UriField]:
     model = mapping(comp.get("model"))
     framework = _str(mapping(model.get("modelFormat")).get("name"))
     if (uri := _str(model.get("storageUri"))) is not None:
@@ -90,11 +128,14 @@ def _component_fields(base: Path, comp: Mapping[str, Any]) -> Iterator[UriField]
             yield UriField((*base, short, "storageUri"), uri, short)
     if (uri := _str(mapping(comp.get("art")).get("storageUri"))) is not None:
         yield UriField((*base, "art", "storageUri"), uri, None)
-    entries = comp.get("storageUris")
-    if isinstance(entries, list):
-        for i, entry in enumerate(entries):
-            if (uri := _str(mapping(entry).get("uri"))) is not None:
-                yield UriField((*base, "storageUris", i, "uri"), uri, framework)
+    for i, entry in _storage_uri_entries(comp):
+        if (uri := _str(entry.get("uri"))) is not None:
+            yield UriField(
+                (*base, "storageUris", i, "uri"),
+                uri,
+                framework,
+                server_hints=_mounted_at_model_dir(entry, model_mount_path),
+            )
     containers = comp.get("containers")
     if isinstance(containers, list):
         for i, container in enumerate(containers):
@@ -102,23 +143,21 @@ def _component_fields(base: Path, comp: Mapping[str, Any]) -> Iterator[UriField]
             if isinstance(env, list):
                 for j, raw in enumerate(env):
                     var = mapping(raw)
-                    if (
-                        var.get("name") == "STORAGE_URI"
-                        and (uri := _str(var.get("value"))) is not None
-                    ):
+                    if var.get("name") == "STORAGE_URI" and (uri := _str(var.get("value"))) is not None:
                         yield UriField((*base, "containers", i, "env", j, "value"), uri, None)
 
 
-def uri_fields(res: Resource) -> Iterator[UriField]:
-    """Every storage URI field of an InferenceService-family resource (SPEC section 2's table)."""
+def uri_fields(res: Resource, model_mount_path: str = "/mnt/models") -> Iterator[UriField]:
+    """Every storage URI field of an InferenceService-family resource (SPEC section 2's table).
+
+    ``model_mount_path`` is the model directory (``spec.modelMountPath``): a ``storageUris``
+    entry mounted elsewhere gets no model-server hints.
+    """
     spec = mapping(res.data.get("spec"))
     if res.kind == "InferenceService":
         for base, comp in _components(spec):
-            yield from _component_fields(base, comp)
-    elif (
-        res.kind in ("LLMInferenceService", "LLMInferenceServiceConfig")
-        and res.api_version in LLM_VERSIONS
-    ):
+            yield from _component_fields(base, comp, model_mount_path)
+    elif res.kind in ("LLMInferenceService", "LLMInferenceServiceConfig") and res.api_version in LLM_VERSIONS:
         model = mapping(spec.get("model"))
         if (uri := _str(model.get("uri"))) is not None:
             yield UriField(("spec", "model", "uri"), uri, None, snapshot=True)
@@ -141,36 +180,81 @@ def _result(
     return Result(message, severity, res.ref, Field(format_path(path), current, proposed), res.file)
 
 
+_IMPLEMENTATIONS = ("model", *SHORTHANDS, "art")
+
+
+def _implementation_uri(base: Path, comp: Mapping[str, Any]) -> Path | None:
+    """The path of the component's single ``storageUri``, as KServe's ``GetStorageUri`` sees it.
+
+    That is the storageUri of the component's implementation (``model``, a framework shorthand or
+    ``art``); a custom component (containers only) reads ``STORAGE_URI`` from its first container.
+    A field that is present counts even when empty, as a non-nil pointer does in KServe.
+    """
+    for name in _IMPLEMENTATIONS:
+        impl = comp.get(name)
+        if isinstance(impl, Mapping):
+            return (*base, name, "storageUri") if "storageUri" in impl else None
+    containers = comp.get("containers")
+    if isinstance(containers, list) and containers:
+        env = mapping(containers[0]).get("env")
+        for j, var in enumerate(env if isinstance(env, list) else []):
+            if mapping(var).get("name") == "STORAGE_URI":
+                return (*base, "containers", 0, "env", j, "value")
+    return None
+
+
+def _mount_path_problem(mount: str) -> str | None:
+    """KServe's ``validateStorageURISpec`` on one ``mountPath`` (an unset one is defaulted)."""
+    if mount == "/":
+        return "is the filesystem root"
+    if not mount.startswith("/"):
+        return "is not an absolute path"
+    if ".." in mount:
+        # KServe rejects the substring, not only a '..' segment (directory traversal guard).
+        return "contains '..'"
+    return None
+
+
 def _validate_components(res: Resource, out: Outcome) -> None:
+    """KServe's own render-time checks of ``storageUri`` / ``storageUris`` on each component."""
     for base, comp in _components(mapping(res.data.get("spec"))):
         entries = comp.get("storageUris")
-        single = [
-            f
-            for f in _component_fields(base, comp)
-            if f.path[len(base)] != "storageUris" and f.path[len(base)] != "containers"
-        ]
-        if isinstance(entries, list) and entries and single:
+        single = _implementation_uri(base, comp)
+        if isinstance(entries, list) and single is not None:
             out.findings.append(
                 _result(
                     res,
                     "error",
-                    f"{format_path(base)} sets both storageUri and storageUris; KServe accepts only one of them",
+                    f"{format_path(base)} sets both {format_path(single)} and storageUris; "
+                    "KServe accepts only one of them",
                     (*base, "storageUris"),
+                    _str(_get(res.data, single)),
                 )
             )
-        for i, entry in enumerate(entries if isinstance(entries, list) else []):
-            mount = mapping(entry).get("mountPath")
-            if isinstance(mount, str) and (not mount.startswith("/") or ".." in mount.split("/")):
+        for i, entry in _storage_uri_entries(comp):
+            mount = entry.get("mountPath")
+            if not isinstance(mount, str) or not mount:
+                continue
+            if (problem := _mount_path_problem(mount)) is not None:
                 out.findings.append(
                     _result(
                         res,
                         "error",
-                        f"storageUris[{i}].mountPath {mount!r} must be an absolute path without '..' "
-                        "(KServe rejects it)",
+                        f"{format_path(base)}.storageUris[{i}].mountPath {mount!r} {problem}; "
+                        "KServe accepts only an absolute path below / without '..'",
                         (*base, "storageUris", i, "mountPath"),
                         mount,
                     )
                 )
+
+
+def _get(data: Any, path: Path) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and part < len(data) else None
+        else:
+            data = mapping(data).get(part)
+    return data
 
 
 def _trained_model(res: Resource, out: Outcome) -> None:
@@ -197,7 +281,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     override = res.annotations.get(PATH_TYPE_ANNOTATION)
     path_type = override if override in ("file", "directory") else None
     uses_pvc = False
-    for fld in uri_fields(res):
+    for fld in uri_fields(res, spec.modelMountPath):
         if not uris.is_pvc_uri(fld.value):
             continue
         uses_pvc = True
@@ -210,26 +294,30 @@ def check(res: Resource, ctx: Context) -> Outcome:
             mount_mode=spec.mountMode,
             snapshot_field=fld.snapshot,
         )
-        change_messages = [f.message for f in decision.findings if f.code == "file-uri"]
-        for finding in decision.findings:
-            if finding.code != "file-uri":
-                out.findings.append(
-                    _result(
-                        res,
-                        finding.severity,
-                        finding.message,
-                        fld.path,
-                        fld.value,
-                        proposed=decision.new_uri,
-                    )
+        # The info finding of a rewrite is the change's own result; everything else is reported as is.
+        is_change = [f.code == "file-uri" and f.severity == "info" for f in decision.findings]
+        change_messages = [f.message for f, c in zip(decision.findings, is_change, strict=True) if c]
+        for finding, change in zip(decision.findings, is_change, strict=True):
+            if change or (finding.code in SERVER_HINTS and not fld.server_hints):
+                continue
+            out.findings.append(
+                _result(
+                    res,
+                    finding.severity,
+                    finding.message,
+                    fld.path,
+                    fld.value,
+                    # An error keeps the URI, but its result still shows what to write instead.
+                    proposed=finding.proposed or decision.new_uri,
                 )
+            )
         if decision.new_uri is not None:
             message = (
-                change_messages[0] if change_messages else f"{fld.value} -> {decision.new_uri}"
+                change_messages[0]
+                if change_messages
+                else f"normalized {fld.value!r} to {decision.new_uri!r} (empty and '.' path segments removed)."
             )
-            out.changes.append(
-                Change(fld.path, fld.value, decision.new_uri, message, original_uri=True)
-            )
+            out.changes.append(Change(fld.path, fld.value, decision.new_uri, message, original_uri=True))
     if override is not None and path_type is None:
         out.findings.append(
             _result(
