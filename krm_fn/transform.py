@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from krm_fn.config import PolicySpec
-from krm_fn.ops import Append, Op, SetValue, format_path
+from krm_fn.ops import Append, Op, Path, SetValue, apply_ops, format_path, get_path
 from krm_fn.resource import ORIGINAL_URIS_ANNOTATION, Resource
 from krm_fn.results import Field, Result
 from krm_fn.rules import Change, Context, rules_for
 from krm_fn.selection import is_selected
+from krm_fn.validation import check_changed
 
 SUMMARY_PREFIX = "kserve-pvc-fn:"
 
@@ -50,6 +51,21 @@ def _original_uris(res: Resource, changes: Sequence[Change]) -> Change | None:
     )
 
 
+def _result_paths(data: object, changes: Sequence[Change]) -> list[str]:
+    """Result field paths; an append is reported at the index it gets (``...volumeMounts[1]``)."""
+    appended: dict[Path, int] = {}
+    out = []
+    for c in changes:
+        if not c.append:
+            out.append(format_path(c.path))
+            continue
+        current = get_path(data, c.path)
+        n = appended.get(c.path, len(current) if isinstance(current, list) else 0)
+        appended[c.path] = n + 1
+        out.append(format_path((*c.path, n)))
+    return out
+
+
 def transform(
     resources: Sequence[Resource], spec: PolicySpec, item_count: int | None = None
 ) -> Transformed:
@@ -75,9 +91,18 @@ def transform(
         if not changes:
             out.results.extend(findings)
             continue
+        ops: list[Op] = [
+            Append(c.path, c.proposed) if c.append else SetValue(c.path, c.proposed) for c in changes
+        ]
+        # A changed Pod or workload must pass the Kubernetes schema; a failing one stays unchanged.
+        checked = check_changed(res, apply_ops(res.data, ops), spec.kubernetesVersion)
+        if any(r.severity == "error" for r in checked):
+            out.results.extend(findings)
+            out.results.extend(checked)
+            continue
         changed += 1
-        for change in changes:
-            fld = Field(format_path(change.path), change.current, change.proposed)
+        for change, path in zip(changes, _result_paths(res.data, changes), strict=True):
+            fld = Field(path, change.current, change.proposed)
             if spec.mode == "validate":
                 out.results.append(
                     Result(f"validate mode: {change.message}", "error", res.ref, fld, res.file)
@@ -85,11 +110,9 @@ def transform(
             else:
                 out.results.append(Result(change.message, "info", res.ref, fld, res.file))
         out.results.extend(findings)
+        out.results.extend(checked)
         if spec.mode == "mutate":
-            out.ops[res.index] = [
-                Append(c.path, c.proposed) if c.append else SetValue(c.path, c.proposed)
-                for c in changes
-            ]
+            out.ops[res.index] = ops
     out.results.append(
         summary(
             len(resources) if item_count is None else item_count, changed, out.results, spec.mode

@@ -56,9 +56,9 @@ class Rule:
 
 
 def _registry() -> tuple[Rule, ...]:
-    from krm_fn.rules import inferenceservice
+    from krm_fn.rules import inferenceservice, kserve_config, pods, pvc_access
 
-    modules = (inferenceservice,)
+    modules = (inferenceservice, pods, pvc_access, kserve_config)
     return tuple(
         Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.NEEDS_PVC_URI, m.check)
         for m in modules
@@ -75,6 +75,4 @@ def rules_for(group: str, kind: str) -> list[Rule]:
 
 def interesting(kind: str, has_pvc_uri: bool) -> bool:
     """Cheap pre-filter on the kind and on whether the item's text holds ``pvc://``."""
-    return any(
-        k == kind and (has_pvc_uri or not r.needs_pvc_uri) for r in RULES for _, k in r.kinds
-    )
+    return any(k == kind and (has_pvc_uri or not r.needs_pvc_uri) for r in RULES for _, k in r.kinds)

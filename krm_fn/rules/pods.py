@@ -1,0 +1,315 @@
+"""Pods and pod templates: KServe's PVC injection at render time and file-mount repair (SPEC 3.4, 3.5).
+
+Kinds and where their pod is: Pod (``spec``), PodTemplate (``template.spec``), Deployment,
+StatefulSet, DaemonSet, ReplicaSet, Job (``spec.template.spec``), CronJob
+(``spec.jobTemplate.spec.template.spec``) and Knative ``serving.knative.dev/v1`` Service
+(``spec.template.spec``). The annotations read are the pod's own.
+
+- **Injection.** A pod whose ``internal.serving.kserve.io/storage-initializer-sourceuri`` is a
+  ``pvc://`` URI gets what KServe's pod webhook would add (:func:`krm_fn.injector.inject_pvc`) for
+  ``mountMode``. The URI is normalized first (:func:`krm_fn.uris.decide`): in direct mode a file
+  URI becomes its directory and the annotation is rewritten to it (the original is recorded), or,
+  with ``fileUris: file-mount``, the file is mounted at ``<modelMountPath>/<file name>`` and the
+  annotation is kept. A URI with an error (no claim, ``..``, an archive in direct mode,
+  ``fileUris: error``) or a template placeholder is reported and nothing is injected. Pods are not
+  tied to a framework here, so a file's model root is always its directory.
+- **File mounts on directory paths.** Any container mount of a ``persistentVolumeClaim`` volume
+  whose ``subPath`` names a file while its ``mountPath`` does not end in that file name is
+  repaired: ``fileUris: directory`` sets ``subPath`` to the file's directory, ``file-mount`` sets
+  ``mountPath`` to ``<mountPath>/<file name>``, ``error`` reports it, ``ignore`` leaves it.
+  ``fn.kserve-pvc.dev/path-type`` applies to the source URI only, never to these mounts.
+- **readOnly policy.** With ``readOnly: true|false`` the pod's ``storage.kserve.io/readonly``
+  annotation is set, and the injection uses that value, as the webhook would.
+
+Every change is one info result whose field path points at the exact entry
+(``spec.template.spec.containers[0].volumeMounts[1]``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from krm_fn import injector, uris
+from krm_fn.ops import Append, Path, diff_ops, format_path, get_path
+from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
+from krm_fn.results import Field, Result
+from krm_fn.rules import Change, Context, Outcome
+
+KNATIVE_SERVICE_API = "serving.knative.dev/v1"
+
+#: Where each kind keeps its pod template (the mapping holding ``metadata`` and ``spec``).
+POD_TEMPLATE: dict[tuple[str, str], Path] = {
+    ("", "Pod"): (),
+    ("", "PodTemplate"): ("template",),
+    ("apps", "Deployment"): ("spec", "template"),
+    ("apps", "StatefulSet"): ("spec", "template"),
+    ("apps", "DaemonSet"): ("spec", "template"),
+    ("apps", "ReplicaSet"): ("spec", "template"),
+    ("batch", "Job"): ("spec", "template"),
+    ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template"),
+    ("serving.knative.dev", "Service"): ("spec", "template"),
+}
+
+KINDS = set(POD_TEMPLATE)
+#: A PVC mount with a file subPath needs repair even without any ``pvc://`` URI in the item.
+NEEDS_PVC_URI = False
+
+
+@dataclass(frozen=True)
+class PodView:
+    """The pod inside a resource: where its metadata and spec are, and their data."""
+
+    meta_path: Path
+    spec_path: Path
+    annotations: Mapping[str, Any]
+    spec: Mapping[str, Any]
+
+    @property
+    def source_uri(self) -> str | None:
+        """The KServe source-URI annotation, if it is a string."""
+        value = self.annotations.get(injector.SOURCE_URI_ANNOTATION)
+        return value if isinstance(value, str) else None
+
+
+def pod_view(res: Resource) -> PodView | None:
+    """The pod of a pod-bearing resource, or None (other kinds, or no pod spec mapping)."""
+    base = POD_TEMPLATE.get((res.group, res.kind))
+    if base is None:
+        return None
+    if res.group == "serving.knative.dev" and res.api_version != KNATIVE_SERVICE_API:
+        return None
+    spec = get_path(res.data, (*base, "spec"))
+    if not isinstance(spec, Mapping):
+        return None
+    meta = mapping(get_path(res.data, (*base, "metadata")))
+    return PodView((*base, "metadata"), (*base, "spec"), mapping(meta.get("annotations")), spec)
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _result(res: Resource, severity: uris.Severity, message: str, path: Path, current: Any = None) -> Result:
+    return Result(message, severity, res.ref, Field(format_path(path), current), res.file)
+
+
+# -- file mounts on directory paths ---------------------------------------------------------------
+
+
+def _repair_file_mounts(
+    res: Resource, pod: PodView, spec_data: dict[str, Any], ctx: Context, out: Outcome
+) -> dict[Path, str]:
+    """Repair PVC mounts of ``spec_data`` in place; returns a message per changed field path."""
+    policy = ctx.spec
+    messages: dict[Path, str] = {}
+    pvc_volumes = {
+        v.get("name")
+        for v in _items(spec_data.get("volumes"))
+        if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), Mapping)
+    }
+    for group in ("initContainers", "containers"):
+        for i, container in enumerate(_items(spec_data.get(group))):
+            if not isinstance(container, dict):
+                continue
+            for j, mount in enumerate(_items(container.get("volumeMounts"))):
+                if not isinstance(mount, dict) or mount.get("name") not in pvc_volumes:
+                    continue
+                sub, target = mount.get("subPath"), mount.get("mountPath")
+                if not isinstance(sub, str) or not isinstance(target, str) or not sub:
+                    continue
+                if not uris.is_file_path(sub, policy.fileExtensions):
+                    continue
+                parent, _, name = sub.rpartition("/")
+                if target.rstrip("/").rpartition("/")[2] == name:
+                    continue  # the mount already names the file: a deliberate single-file mount
+                where = (*pod.spec_path, group, i, "volumeMounts", j)
+                what = (
+                    f"container {container.get('name')!r} mounts the file {sub!r} of volume "
+                    f"{mount.get('name')!r} as the directory {target!r}"
+                )
+                archive = uris.file_extension(sub, uris.ARCHIVE_EXTENSIONS)
+                if policy.fileUris == "ignore":
+                    continue
+                if policy.fileUris == "error" or archive is not None:
+                    why = (
+                        f"an archive ({archive}) is only unpacked by the copy-mode storage initializer"
+                        if archive
+                        else "mount its directory instead"
+                    )
+                    out.findings.append(_result(res, "error", f"{what}; {why}", (*where, "subPath"), sub))
+                    continue
+                if policy.fileUris == "file-mount":
+                    new_target = f"{target.rstrip('/')}/{name}"
+                    mount["mountPath"] = new_target
+                    messages[(*where, "mountPath")] = f"{what}; mountPath set to {new_target!r} (file-mount)"
+                else:
+                    mount["subPath"] = parent
+                    messages[(*where, "subPath")] = (
+                        f"{what}; subPath set to its directory {parent!r}"
+                        if parent
+                        else f"{what}; subPath set to '' (the volume root holds the file)"
+                    )
+    return messages
+
+
+# -- render-time injection ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to inject for the source URI, after normalization."""
+
+    claim: str
+    path: str
+    file_mount: str | None
+    new_uri: str | None
+    message: str = ""
+
+
+def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> _Plan | None:
+    """Normalize the source URI (SPEC 3.3); report findings; None when nothing may be injected."""
+    policy = ctx.spec
+    source_path = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
+    override = res.annotations.get(PATH_TYPE_ANNOTATION, pod.annotations.get(PATH_TYPE_ANNOTATION))
+    path_type = override if override in ("file", "directory") else None
+    decision = uris.decide(
+        uri,
+        framework=None,
+        extensions=policy.fileExtensions,
+        path_type=path_type,
+        file_uris=policy.fileUris,
+        mount_mode=policy.mountMode,
+    )
+    # The info "file-uri" finding describes the rewrite; it becomes the change's message.
+    rewrites = [f for f in decision.findings if f.code == "file-uri" and f.severity == "info"]
+    file_mount = policy.fileUris == "file-mount" and bool(rewrites)
+    for finding in decision.findings:
+        if finding in rewrites:
+            continue  # reported as the change of the annotation (or the file mount) below
+        proposed = None if file_mount else decision.new_uri
+        out.findings.append(
+            Result(finding.message, finding.severity, res.ref, Field(format_path(source_path), uri, proposed), res.file)
+        )
+    if decision.has_error or any(f.code == "template" for f in decision.findings):
+        return None
+    if file_mount:
+        parsed = uris.parse_pvc_uri(uri)
+        assert parsed is not None  # decide() saw a pvc:// URI
+        segments = tuple(s for s in parsed.segments if s not in ("", "."))
+        repaired = uris.format_pvc_uri(parsed.claim, segments)
+        new_uri = repaired if repaired != uri else None
+        return _Plan(parsed.claim, "/".join(segments), segments[-1], new_uri, f"source URI repaired to {new_uri!r}")
+    claim, path = injector.split_pvc_uri(decision.new_uri or uri)
+    message = rewrites[0].message if rewrites else f"source URI repaired to {decision.new_uri!r}"
+    return _Plan(claim, path, None, decision.new_uri, message)
+
+
+def _describe(op_path: Path, value: Any, spec_data: Mapping[str, Any], base: int, mode: str) -> str:
+    """A readable message for one injected op (``base`` is the length of the pod spec path)."""
+    rel = op_path[base:]
+    lead = f"KServe PVC injection ({mode} mode):"
+    if rel == ("volumes",):
+        items = value if isinstance(value, list) else [value]
+        names = ", ".join(_volume_text(v) for v in items)
+        return f"{lead} added volume {names}"
+    if len(rel) >= 3 and rel[0] in ("containers", "initContainers") and "volumeMounts" in rel:
+        container = mapping(get_path(spec_data, rel[:2])).get("name")
+        items = value if isinstance(value, list) else [value]
+        mounts = ", ".join(_mount_text(m) for m in items)
+        return f"{lead} mounted {mounts} in container {container!r}"
+    if rel == ("initContainers",):
+        items = value if isinstance(value, list) else [value]
+        inits = ", ".join(f"{mapping(c).get('name')!r} (args {mapping(c).get('args')})" for c in items)
+        return f"{lead} added init container {inits}"
+    if rel and rel[-1] == "value" and "env" in rel:
+        container = mapping(get_path(spec_data, rel[:2])).get("name")
+        return f"{lead} {injector.STORAGE_URI_ENV} of container {container!r} points at the model directory {value!r}"
+    return f"{lead} set {format_path(op_path)}"
+
+
+def _volume_text(volume: Any) -> str:
+    vol = mapping(volume)
+    claim = mapping(vol.get("persistentVolumeClaim")).get("claimName")
+    kind = f"claim {claim!r}" if claim is not None else "emptyDir" if "emptyDir" in vol else "volume"
+    return f"{vol.get('name')!r} ({kind})"
+
+
+def _mount_text(mount: Any) -> str:
+    m = mapping(mount)
+    text = f"{m.get('name')!r} at {m.get('mountPath')!r}"
+    if m.get("subPath"):
+        text += f" (subPath {m.get('subPath')!r})"
+    return text + (" read-only" if m.get("readOnly") else "")
+
+
+def check(res: Resource, ctx: Context) -> Outcome:
+    """Inject KServe's PVC mounts into one pod-bearing resource and repair file mounts."""
+    out = Outcome()
+    pod = pod_view(res)
+    if pod is None:
+        return out
+    policy = ctx.spec
+    annotations = {k: v for k, v in pod.annotations.items() if isinstance(k, str) and isinstance(v, str)}
+    uri = pod.source_uri
+    uses_pvc = uri is not None and uris.is_pvc_uri(uri)
+
+    if uses_pvc and policy.readOnly != "preserve":
+        want = "true" if policy.readOnly else "false"
+        have = annotations.get(injector.READONLY_ANNOTATION)
+        if have != want:
+            out.changes.append(
+                Change(
+                    (*pod.meta_path, "annotations", injector.READONLY_ANNOTATION),
+                    have,
+                    want,
+                    f"set {injector.READONLY_ANNOTATION}: {want!r} on the pod (readOnly policy)",
+                )
+            )
+        annotations[injector.READONLY_ANNOTATION] = want
+
+    # Repairs first, so that their ops address the entries as they are in the input.
+    original = copy.deepcopy(dict(pod.spec))
+    repaired = copy.deepcopy(original)
+    messages = _repair_file_mounts(res, pod, repaired, ctx, out)
+    for op in diff_ops(original, repaired, pod.spec_path):
+        out.changes.append(Change(op.path, get_path(res.data, op.path), op.value, messages[op.path]))
+
+    if not uses_pvc or uri is None:
+        return out
+    plan = _plan(res, pod, uri, ctx, out)
+    if plan is None:
+        return out
+    source_path = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
+    if plan.new_uri is not None:
+        out.changes.append(Change(source_path, uri, plan.new_uri, plan.message, original_uri=True))
+    try:
+        injected = injector.inject_pvc(
+            repaired,
+            annotations,
+            mode=policy.mountMode,
+            claim=plan.claim,
+            path=plan.path,
+            model_mount_path=policy.modelMountPath,
+            initializer=injector.InitializerConfig(**policy.storageInitializer.model_dump()),
+            file_mount=plan.file_mount,
+        )
+    except injector.InjectionError as err:
+        out.findings.append(
+            _result(
+                res,
+                "error",
+                f"{err}: KServe's webhook rejects this pod; the container serving the model must be "
+                f"named {injector.KSERVE_CONTAINER!r} (or {injector.WORKER_CONTAINER!r})",
+                (*pod.spec_path, "containers"),
+            )
+        )
+        return out
+    base = len(pod.spec_path)
+    for op in diff_ops(repaired, injected, pod.spec_path):
+        current = None if isinstance(op, Append) else get_path(res.data, op.path)
+        message = _describe(op.path, op.value, injected, base, policy.mountMode)
+        out.changes.append(Change(op.path, current, op.value, message, append=isinstance(op, Append)))
+    return out

@@ -1,0 +1,172 @@
+"""Schema validation of changed Pods and pod-bearing workloads (SPEC section 4).
+
+Every Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob that the
+function changes is checked against the Kubernetes OpenAPI schema bundled with
+``kubernetes-validate`` (no network), for ``spec.kubernetesVersion`` (default: the newest bundled
+version). A failure becomes an error result and the resource is written unchanged.
+
+``kubernetes_validate.validate()`` re-reads and re-parses the 1.8 MB ``_definitions.json`` on every
+call; here the definitions are loaded once per Kubernetes version and a compiled validator is kept
+per (version, apiVersion, kind), so a bundle of many workloads costs one load.
+
+Kinds without a bundled schema (a Knative Service, CRDs) are not validated here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from krm_fn.resource import Resource
+from krm_fn.results import Field, Result
+
+__all__ = ["VALIDATED_KINDS", "bundled_versions", "check_changed", "resolve_version", "schema_errors"]
+
+#: (group, kind) pairs whose changed output is validated: the built-in pod-bearing kinds.
+VALIDATED_KINDS = frozenset(
+    {
+        ("", "Pod"),
+        ("", "PodTemplate"),
+        ("apps", "Deployment"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("apps", "ReplicaSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+    }
+)
+
+#: At most this many schema errors are reported per resource; the rest are counted.
+MAX_REPORTED = 5
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".")[:2])
+
+
+@functools.cache
+def bundled_versions() -> tuple[str, ...]:
+    """The Kubernetes minor versions (``"1.37"``) whose schemas kubernetes-validate ships, oldest first."""
+    from kubernetes_validate.utils import all_versions
+
+    return tuple(sorted({".".join(v.split(".")[:2]) for v in all_versions()}, key=_key))
+
+
+def resolve_version(wanted: str | None) -> tuple[str | None, str | None]:
+    """The bundled version to validate against, and a problem text (None when all is well).
+
+    ``None`` means the newest bundled version. A version newer than the newest bundled one is
+    validated against the newest (the schema of pod specs changes slowly), with a note; one older
+    than the oldest cannot be validated (``(None, problem)``).
+    """
+    versions = bundled_versions()
+    if wanted is None:
+        return versions[-1], None
+    want = _key(wanted)
+    usable = [v for v in versions if _key(v) <= want]
+    if not usable:
+        return None, (
+            f"kubernetesVersion {wanted} is older than every schema kubernetes-validate ships "
+            f"({versions[0]} to {versions[-1]})"
+        )
+    if want > _key(versions[-1]):
+        return versions[-1], f"kubernetesVersion {wanted} is newer than the newest bundled schema; used {versions[-1]}"
+    return usable[-1], None
+
+
+@functools.cache
+def _definitions(version: str) -> Any:
+    """The ``_definitions.json`` resource of one version, loaded once."""
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Resource as RefResource
+
+    return RefResource.from_contents(
+        schema_contents(f"kubernetes-json-schema/v{_full(version)}-local/_definitions.json", version)
+    )
+
+
+@functools.cache
+def _full(version: str) -> str:
+    """The bundled directory's full version (``1.37`` -> ``1.37.0``)."""
+    from kubernetes_validate.utils import all_versions
+
+    return str(next(v for v in all_versions() if ".".join(v.split(".")[:2]) == version))
+
+
+@functools.cache
+def _validator(version: str, api_version: str, kind: str) -> Any:
+    """A compiled Draft 2020-12 validator for one kind, built once per version and apiVersion."""
+    import re
+
+    import jsonschema  # type: ignore[import-untyped]
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Registry
+    from referencing import Resource as RefResource
+
+    # Same file naming as kubernetes_validate.validate(): apps/v1 -> apps-v1, v1 -> v1.
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema = schema_contents(f"kubernetes-json-schema/v{_full(version)}-local/{kind.lower()}-{api}.json", version)
+    registry: Registry[Any] = RefResource.from_contents(schema) @ Registry()
+    registry = _definitions(version) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def schema_errors(data: Mapping[str, Any], version: str) -> list[tuple[str, str]]:
+    """``(field path, message)`` for every schema violation of ``data`` (sorted by path).
+
+    ``data`` must be of a kind in :data:`VALIDATED_KINDS`; ``version`` a bundled version.
+    """
+    from krm_fn.ops import format_path
+
+    validator = _validator(version, str(data.get("apiVersion")), str(data.get("kind")))
+    found = [
+        (format_path([p if isinstance(p, int) else str(p) for p in err.absolute_path]), err.message)
+        for err in validator.iter_errors(data)
+    ]
+    return sorted(found)
+
+
+def check_changed(res: Resource, new_data: Mapping[str, Any], kubernetes_version: str | None) -> list[Result]:
+    """Results for ``new_data``, the changed form of ``res``: errors block the change.
+
+    Returns ``[]`` when the kind is not validated or the data is valid, a warning when the version
+    had to be substituted, and error results when the changed resource fails the schema (or cannot
+    be validated at all).
+    """
+    if (res.group, res.kind) not in VALIDATED_KINDS:
+        return []
+    version, problem = resolve_version(kubernetes_version)
+    if version is None:
+        return [Result(f"not changed: {problem}; the change cannot be validated", "error", res.ref, None, res.file)]
+    out: list[Result] = []
+    if problem is not None:
+        out.append(Result(problem, "warning", res.ref, None, res.file))
+    errors = schema_errors(new_data, version)
+    if not errors:
+        return out
+    # Whether the input was already invalid tells the user where to look first.
+    before = set(schema_errors(res.data, version))
+    for path, message in errors[:MAX_REPORTED]:
+        origin = "already in the input" if (path, message) in before else "caused by the change"
+        out.append(
+            Result(
+                f"not changed: the changed {res.kind} fails the Kubernetes {version} schema at "
+                f"{path or '<root>'}: {message} ({origin})",
+                "error",
+                res.ref,
+                Field(path) if path else None,
+                res.file,
+            )
+        )
+    if len(errors) > MAX_REPORTED:
+        out.append(
+            Result(
+                f"not changed: {len(errors) - MAX_REPORTED} more schema error(s) in the changed {res.kind}",
+                "error",
+                res.ref,
+                None,
+                res.file,
+            )
+        )
+    return out
