@@ -233,9 +233,7 @@ def inject_pvc(
         mount_path = model_mount_path
         if file_mount is not None:
             mount_path = f"{model_mount_path.rstrip('/')}/{file_mount}"
-        _inject_direct(
-            spec, targets, claim=claim, path=path, mount_path=mount_path, read_only=read_only
-        )
+        _inject_direct(spec, targets, claim=claim, path=path, mount_path=mount_path, read_only=read_only)
     else:
         _inject_copy(
             spec,
@@ -287,9 +285,7 @@ def _inject_copy(
 ) -> None:
     """KServe <= 0.15 with ``enableDirectPvcVolumeMount: false``; appends without de-duplication."""
     for container in targets:
-        _list_field(container, "volumeMounts").append(
-            _mount(PVC_VOLUME_NAME, PVC_MOUNT_PATH, "", read_only)
-        )
+        _list_field(container, "volumeMounts").append(_mount(PVC_VOLUME_NAME, PVC_MOUNT_PATH, "", read_only))
     init_container: dict[str, Any] = {
         "name": INITIALIZER_NAME,
         "image": initializer.image or INITIALIZER_IMAGE,
@@ -305,9 +301,7 @@ def _inject_copy(
         "terminationMessagePolicy": TERMINATION_MESSAGE_POLICY,
     }
     for container in targets:
-        _list_field(container, "volumeMounts").append(
-            _mount(EMPTYDIR_VOLUME_NAME, model_dir, "", read_only)
-        )
+        _list_field(container, "volumeMounts").append(_mount(EMPTYDIR_VOLUME_NAME, model_dir, "", read_only))
     volumes = _list_field(spec, "volumes")
     volumes.append(_pvc_volume(claim))
     volumes.append({"name": EMPTYDIR_VOLUME_NAME, "emptyDir": {}})

@@ -112,11 +112,7 @@ def diff_ops(old: Any, new: Any, path: Path = ()) -> list[Op]:
         if len(new) >= len(old) and all(_same(a, b) for a, b in zip(old, new, strict=False)):
             return [Append(path, item) for item in new[len(old) :]]
         if len(new) == len(old):
-            return [
-                op
-                for i, (a, b) in enumerate(zip(old, new, strict=True))
-                for op in diff_ops(a, b, (*path, i))
-            ]
+            return [op for i, (a, b) in enumerate(zip(old, new, strict=True)) for op in diff_ops(a, b, (*path, i))]
         return [SetValue(path, new)]
     if _same(old, new):
         return []

@@ -76,9 +76,7 @@ class File:
         annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
         if not isinstance(annotations, Mapping):
             return None
-        path = next(
-            (annotations[a] for a in _PATH_ANNOTATIONS if isinstance(annotations.get(a), str)), None
-        )
+        path = next((annotations[a] for a in _PATH_ANNOTATIONS if isinstance(annotations.get(a), str)), None)
         if path is None:
             return None
         raw = next((annotations[a] for a in _INDEX_ANNOTATIONS if a in annotations), 0)
@@ -123,12 +121,6 @@ def count(results: Iterable[Mapping[str, Any] | Result], severity: Severity) -> 
     """How many results (ours or from the input) have ``severity``."""
     n = 0
     for r in results:
-        sev = (
-            r.severity
-            if isinstance(r, Result)
-            else r.get("severity")
-            if isinstance(r, Mapping)
-            else None
-        )
+        sev = r.severity if isinstance(r, Result) else r.get("severity") if isinstance(r, Mapping) else None
         n += sev == severity
     return n

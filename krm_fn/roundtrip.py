@@ -48,9 +48,7 @@ def _ruamel(text: str, expected: Any, indent: int, seq_indent: bool) -> str:
     return buf.getvalue()
 
 
-def reemit(
-    text: str, expected: Any, newline: str = "\n", indent: int = 2, seq_indent: bool = False
-) -> str:
+def reemit(text: str, expected: Any, newline: str = "\n", indent: int = 2, seq_indent: bool = False) -> str:
     """Text of ``expected``, keeping the comments of ``text`` where ruamel.yaml can."""
     lines = text.split("\n")
     col = len(lines[0]) - len(lines[0].lstrip(" "))

@@ -66,9 +66,7 @@ def _result_paths(data: object, changes: Sequence[Change]) -> list[str]:
     return out
 
 
-def transform(
-    resources: Sequence[Resource], spec: PolicySpec, item_count: int | None = None
-) -> Transformed:
+def transform(resources: Sequence[Resource], spec: PolicySpec, item_count: int | None = None) -> Transformed:
     """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary."""
     ctx = Context(spec=spec, resources=tuple(resources))
     out = Transformed()
@@ -82,18 +80,12 @@ def transform(
             outcome = rule.check(res, ctx)
             changes.extend(outcome.changes)
             findings.extend(outcome.findings)
-        if (
-            spec.recordOriginal
-            and spec.mode == "mutate"
-            and (record := _original_uris(res, changes)) is not None
-        ):
+        if spec.recordOriginal and spec.mode == "mutate" and (record := _original_uris(res, changes)) is not None:
             changes.append(record)
         if not changes:
             out.results.extend(findings)
             continue
-        ops: list[Op] = [
-            Append(c.path, c.proposed) if c.append else SetValue(c.path, c.proposed) for c in changes
-        ]
+        ops: list[Op] = [Append(c.path, c.proposed) if c.append else SetValue(c.path, c.proposed) for c in changes]
         # A changed Pod or workload must pass the Kubernetes schema; a failing one stays unchanged.
         checked = check_changed(res, apply_ops(res.data, ops), spec.kubernetesVersion)
         if any(r.severity == "error" for r in checked):
@@ -104,20 +96,14 @@ def transform(
         for change, path in zip(changes, _result_paths(res.data, changes), strict=True):
             fld = Field(path, change.current, change.proposed)
             if spec.mode == "validate":
-                out.results.append(
-                    Result(f"validate mode: {change.message}", "error", res.ref, fld, res.file)
-                )
+                out.results.append(Result(f"validate mode: {change.message}", "error", res.ref, fld, res.file))
             else:
                 out.results.append(Result(change.message, "info", res.ref, fld, res.file))
         out.results.extend(findings)
         out.results.extend(checked)
         if spec.mode == "mutate":
             out.ops[res.index] = ops
-    out.results.append(
-        summary(
-            len(resources) if item_count is None else item_count, changed, out.results, spec.mode
-        )
-    )
+    out.results.append(summary(len(resources) if item_count is None else item_count, changed, out.results, spec.mode))
     return out
 
 

@@ -51,9 +51,7 @@ def test_golden(case: str) -> None:
         return
     # Contract checks that hold for every case.
     assert stdout.strip(), "stdout is never empty unless the input is not a ResourceList"
-    assert (code == 1) == any(
-        r["severity"] == "error" for r in yaml.safe_load(stdout).get("results") or []
-    )
+    assert (code == 1) == any(r["severity"] == "error" for r in yaml.safe_load(stdout).get("results") or [])
     assert all("severity" in r for r in results)
     assert results[-1]["message"].startswith("kserve-pvc-fn:")
 
@@ -66,8 +64,6 @@ def test_golden_is_idempotent(case: str) -> None:
     second, code2, results = _run(first.encode())
     assert code2 == code
     assert second.startswith(first), "a second run changed the text of the first run's output"
-    assert [
-        r for r in results if "proposedValue" in r.get("field", {}) and r["severity"] == "info"
-    ] == []
+    assert [r for r in results if "proposedValue" in r.get("field", {}) and r["severity"] == "info"] == []
     before, after = yaml.safe_load(first), yaml.safe_load(second)
     assert after["items"] == before["items"]

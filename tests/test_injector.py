@@ -65,9 +65,7 @@ def omit_zero(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         pruned = {k: omit_zero(v, k) for k, v in value.items()}
         return {
-            k: v
-            for k, v in pruned.items()
-            if v not in (None, False, "", [], {}) or (v == {} and k in MEANINGFUL_EMPTY)
+            k: v for k, v in pruned.items() if v not in (None, False, "", [], {}) or (v == {} and k in MEANINGFUL_EMPTY)
         }
     if isinstance(value, list):
         return [omit_zero(item, key) for item in value]
@@ -137,9 +135,7 @@ def test_new_objects_in_go_field_order(path: Path) -> None:
     for field in ("volumes", "initContainers"):
         assert key_layout(got.get(field)) == key_layout(want.get(field))
     for got_container, want_container in zip(got["containers"], want["containers"], strict=True):
-        assert key_layout(got_container.get("volumeMounts")) == key_layout(
-            want_container.get("volumeMounts")
-        )
+        assert key_layout(got_container.get("volumeMounts")) == key_layout(want_container.get("volumeMounts"))
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
@@ -226,9 +222,7 @@ def test_direct_existing_mount_and_volume_not_duplicated() -> None:
     assert out["containers"][0]["env"] == [{"name": "STORAGE_URI", "value": "/mnt/models"}]
 
     volume = {"name": PVC_VOLUME_NAME, "persistentVolumeClaim": {"claimName": "other"}}
-    out = inject_pvc(
-        {**kserve_pod(), "volumes": [volume]}, SOURCE, mode="direct", claim="c", path=""
-    )
+    out = inject_pvc({**kserve_pod(), "volumes": [volume]}, SOURCE, mode="direct", claim="c", path="")
     assert out["volumes"] == [volume]
     assert out["containers"][0]["volumeMounts"] == [
         {"name": PVC_VOLUME_NAME, "readOnly": True, "mountPath": "/mnt/models"}
@@ -237,9 +231,7 @@ def test_direct_existing_mount_and_volume_not_duplicated() -> None:
 
 def test_copy_mode_appends_after_existing_entries() -> None:
     spec = {
-        "containers": [
-            {"name": "kserve-container", "volumeMounts": [{"name": "a", "mountPath": "/a"}]}
-        ],
+        "containers": [{"name": "kserve-container", "volumeMounts": [{"name": "a", "mountPath": "/a"}]}],
         "initContainers": [{"name": "first"}],
         "volumes": [{"name": "a", "emptyDir": {}}],
     }
@@ -274,9 +266,7 @@ def test_copy_mode_custom_initializer() -> None:
 
 
 def test_file_mount_in_direct_mode() -> None:
-    spec = kserve_pod(
-        env=[{"name": "STORAGE_URI", "value": "pvc://claim/models/iris/model.joblib"}]
-    )
+    spec = kserve_pod(env=[{"name": "STORAGE_URI", "value": "pvc://claim/models/iris/model.joblib"}])
     out = inject_pvc(
         spec,
         {**SOURCE, READONLY_ANNOTATION: "false"},
@@ -304,9 +294,7 @@ def test_file_mount_rejected_in_copy_mode() -> None:
 
 def test_transformer_env_is_not_rewritten() -> None:
     env = [{"name": "STORAGE_URI", "value": "pvc://c/p"}]
-    spec = {
-        "containers": [{"name": "kserve-container"}, {"name": "transformer-container", "env": env}]
-    }
+    spec = {"containers": [{"name": "kserve-container"}, {"name": "transformer-container", "env": env}]}
     out = inject_pvc(spec, SOURCE, mode="direct", claim="c", path="p")
     assert out["containers"][1]["env"] == env
     assert out["containers"][1]["volumeMounts"][0]["subPath"] == "p"

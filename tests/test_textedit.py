@@ -72,11 +72,7 @@ def test_insert_nested_annotation(text: str) -> None:
     out = _check(text, [SetValue(("metadata", "annotations", "fn.kserve-pvc.dev/x"), "yes")])
     assert "fn.kserve-pvc.dev/x" in out
     # Untouched lines stay; only the inserted key (and maybe its new parent) is new.
-    assert all(
-        line in out
-        for line in text.splitlines()
-        if "annotations" not in line and "null" not in line
-    )
+    assert all(line in out for line in text.splitlines() if "annotations" not in line and "null" not in line)
 
 
 def test_replace_scalar_keeps_style_and_comment() -> None:

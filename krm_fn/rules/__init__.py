@@ -59,10 +59,7 @@ def _registry() -> tuple[Rule, ...]:
     from krm_fn.rules import inferenceservice, kserve_config, pods, pvc_access
 
     modules = (inferenceservice, pods, pvc_access, kserve_config)
-    return tuple(
-        Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.NEEDS_PVC_URI, m.check)
-        for m in modules
-    )
+    return tuple(Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.NEEDS_PVC_URI, m.check) for m in modules)
 
 
 RULES = _registry()
