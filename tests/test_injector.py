@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from kserve_cases import CASE_FILES, CASE_IDS, load_case, omit_zero, storage_uri_env
 
 from krm_fn.injector import (
     AGENT_ANNOTATION,
@@ -31,20 +31,6 @@ from krm_fn.injector import (
     split_pvc_uri,
 )
 
-DATA_DIR = Path(__file__).parent / "data" / "kserve_injector"
-CASE_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
-CASE_IDS = [str(path.relative_to(DATA_DIR)) for path in CASE_FILES]
-
-#: Keys whose empty mapping is a set pointer in Go (``emptyDir: {}``), not a zero value.
-MEANINGFUL_EMPTY = frozenset({"emptyDir"})
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    """One captured KServe test case."""
-    case = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(case, dict)
-    return case
-
 
 def run_case(case: dict[str, Any], pod_spec: dict[str, Any] | None = None) -> dict[str, Any]:
     """Inject the case's source URI into ``pod_spec`` (default: the case's input)."""
@@ -58,18 +44,6 @@ def run_case(case: dict[str, Any], pod_spec: dict[str, Any] | None = None) -> di
         path=path,
         initializer=InitializerConfig(**case.get("initializer", {})),
     )
-
-
-def omit_zero(value: Any, key: str = "") -> Any:
-    """Drop the fields Go's ``omitempty`` drops: null, false, "", empty lists and empty structs."""
-    if isinstance(value, dict):
-        pruned = {k: omit_zero(v, k) for k, v in value.items()}
-        return {
-            k: v for k, v in pruned.items() if v not in (None, False, "", [], {}) or (v == {} and k in MEANINGFUL_EMPTY)
-        }
-    if isinstance(value, list):
-        return [omit_zero(item, key) for item in value]
-    return value
 
 
 def key_layout(value: Any) -> Any:
@@ -87,15 +61,6 @@ def walk(value: Any) -> Iterator[Any]:
         yield value
         for item in value.values() if isinstance(value, dict) else value:
             yield from walk(item)
-
-
-def storage_uri_env(pod_spec: dict[str, Any]) -> dict[str, Any] | None:
-    """The ``STORAGE_URI`` entry of ``containers[0]``, found as the Go test finds it."""
-    found = None
-    for env in pod_spec["containers"][0].get("env") or []:
-        if env["name"] == "STORAGE_URI":
-            found = env
-    return found
 
 
 def test_both_revisions_captured() -> None:

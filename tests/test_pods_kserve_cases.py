@@ -23,45 +23,11 @@ from typing import Any
 
 import pytest
 import yaml
+from kserve_cases import CASE_FILES, CASE_IDS, DATA_DIR, load_case, omit_zero, storage_uri_env
 
 from krm_fn.pipeline import run_krm
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-DATA_DIR = Path(__file__).parent / "data" / "kserve_injector"
-CASE_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
-#: Keys whose empty mapping is a set pointer in Go (``emptyDir: {}``), not a zero value.
-MEANINGFUL_EMPTY = frozenset({"emptyDir"})
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    """One captured KServe test case."""
-    case = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(case, dict)
-    return case
-
-
-def omit_zero(value: Any, key: str = "") -> Any:
-    """Drop what Go's ``omitempty`` drops: null, false, "", empty lists and structs (same as test_injector)."""
-    if isinstance(value, dict):
-        pruned = {k: omit_zero(v, k) for k, v in value.items()}
-        return {
-            k: v for k, v in pruned.items() if v not in (None, False, "", [], {}) or (v == {} and k in MEANINGFUL_EMPTY)
-        }
-    if isinstance(value, list):
-        return [omit_zero(item, key) for item in value]
-    return value
-
-
-def storage_uri_env(pod_spec: dict[str, Any]) -> dict[str, Any] | None:
-    """The last ``STORAGE_URI`` entry of ``containers[0]``, found as the Go test finds it."""
-    found = None
-    for env in pod_spec["containers"][0].get("env") or []:
-        if env["name"] == "STORAGE_URI":
-            found = env
-    return found
-
-
-CASE_IDS = [str(path.relative_to(DATA_DIR)) for path in CASE_FILES]
 
 
 #: Shortenings that keep fixture names (and so pytest ids) readable; pytest replaces long ids.
