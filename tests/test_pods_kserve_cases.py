@@ -11,7 +11,7 @@ storage-initializer config. The tests below check, without looking at the fixtur
   the ``STORAGE_URI`` env entry, that entry; for the error cases, an error result with KServe's
   message and an unchanged Pod.
 
-``python -m tests.test_pods_kserve_cases`` (re)writes the fixture inputs; then run
+``python tests/test_pods_kserve_cases.py`` (re)writes the fixture inputs; then run
 ``UPDATE_FIXTURES=1 pytest tests/test_golden.py`` for the expectations.
 """
 
@@ -102,7 +102,7 @@ def the_pod(stdout: str) -> dict[str, Any]:
 @pytest.mark.parametrize("case_file", CASE_FILES, ids=CASE_IDS)
 def test_fixture_input_is_the_case(case_file: Path) -> None:
     path = FIXTURES / fixture_name(case_file) / "input.yaml"
-    assert path.is_file(), f"missing fixture for {case_file.name}; run python -m tests.test_pods_kserve_cases"
+    assert path.is_file(), f"missing fixture for {case_file.name}; run python tests/test_pods_kserve_cases.py"
     assert path.read_text(encoding="utf-8") == fixture_input(case_file)
 
 
