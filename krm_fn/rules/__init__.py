@@ -7,8 +7,9 @@ which lets the reader skip building most items) and ``check(res, ctx) -> Outcome
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from krm_fn.config import PolicySpec
@@ -43,6 +44,15 @@ class Context:
 
     spec: PolicySpec
     resources: tuple[Resource, ...] = ()
+
+    @cached_property
+    def by_kind(self) -> Mapping[tuple[str, str], tuple[Resource, ...]]:
+        """The bundle's resources grouped by (group, kind), built once: rules that cross-check
+        against other resources look them up here instead of scanning the bundle per resource."""
+        groups: dict[tuple[str, str], list[Resource]] = {}
+        for res in self.resources:
+            groups.setdefault((res.group, res.kind), []).append(res)
+        return {key: tuple(value) for key, value in groups.items()}
 
 
 @dataclass(frozen=True)

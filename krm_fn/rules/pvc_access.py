@@ -127,8 +127,8 @@ def _claims(ctx: Context, namespace: str) -> dict[str, Mapping[str, Any]]:
     """The PVCs of the bundle in ``namespace``, by name."""
     return {
         r.name: r.data
-        for r in ctx.resources
-        if (r.group, r.kind) == PVC_KIND and r.namespace == namespace and r.api_version == "v1"
+        for r in ctx.by_kind.get(PVC_KIND, ())
+        if r.namespace == namespace and r.api_version == "v1"
     }
 
 
