@@ -43,5 +43,11 @@ image:
 bench: $(STAMP)
 	$(PY) bench/run.py
 
+## fuzz: fuzz the reader with atheris (FUZZ_SECONDS, default 300; not in CI); findings in .venv/fuzz-findings/
+fuzz: $(STAMP)
+	$(PY) -m pip install --quiet atheris
+	mkdir -p $(VENV)/fuzz-corpus $(VENV)/fuzz-findings
+	$(PY) fuzz/fuzz_reader.py $(VENV)/fuzz-corpus fuzz/corpus -max_total_time=$${FUZZ_SECONDS:-300} -rss_limit_mb=2048 -timeout=30 -artifact_prefix=$(VENV)/fuzz-findings/
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

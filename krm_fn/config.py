@@ -27,9 +27,7 @@ class _Strict(BaseModel):
 class Selector(_Strict):
     """Matches resources; every field given must match (AND). Labels and annotations match by value."""
 
-    apiVersion: str | None = Field(
-        None, description="Exact apiVersion, e.g. `serving.kserve.io/v1beta1`."
-    )
+    apiVersion: str | None = Field(None, description="Exact apiVersion, e.g. `serving.kserve.io/v1beta1`.")
     kind: str | None = Field(None, description="Exact kind, e.g. `InferenceService`.")
     name: str | None = Field(None, description="Exact metadata.name.")
     namespace: str | None = Field(None, description="Exact metadata.namespace.")
@@ -44,9 +42,7 @@ class Selector(_Strict):
 class StorageInitializer(_Strict):
     """The storage-initializer init container of copy mode (KServe's JSON names and defaults)."""
 
-    image: str = Field(
-        "kserve/storage-initializer:latest", description="Image of the init container."
-    )
+    image: str = Field("kserve/storage-initializer:latest", description="Image of the init container.")
     cpuRequest: str = Field("100m", description="CPU request.")
     cpuLimit: str = Field("1", description="CPU limit.")
     memoryRequest: str = Field("100Mi", description="Memory request.")
@@ -104,6 +100,19 @@ class PolicySpec(_Strict):
     )
     exclude: list[Selector] = Field(
         default_factory=list, description="Resources matching one of these are never changed."
+    )
+    # Limits (krm_fn/guard.py): the ceilings come from KSERVE_PVC_FN_MAX_* environment variables and
+    # apply before this config is read; here they can only be tightened.
+    maxInputBytes: int | None = Field(
+        None, ge=1, description="Tighter input size limit in bytes (ceiling: KSERVE_PVC_FN_MAX_INPUT_BYTES)."
+    )
+    maxAliases: int | None = Field(
+        None,
+        ge=0,
+        description="Tighter limit on nodes that YAML aliases stand for (ceiling: KSERVE_PVC_FN_MAX_ALIASES).",
+    )
+    maxDepth: int | None = Field(
+        None, ge=1, description="Tighter nesting depth limit (ceiling: KSERVE_PVC_FN_MAX_DEPTH)."
     )
 
     @field_validator("fileExtensions")
@@ -171,16 +180,10 @@ def _allowed(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
     return ", ".join(model.model_fields)
 
 
-def _errors(
-    err: ValidationError, ref: ResourceRef, prefix: tuple[Any, ...], root: type[BaseModel]
-) -> list[Result]:
+def _errors(err: ValidationError, ref: ResourceRef, prefix: tuple[Any, ...], root: type[BaseModel]) -> list[Result]:
     out = []
     for e in err.errors():
-        loc = tuple(
-            p
-            for p in e["loc"]
-            if not isinstance(p, str) or p not in ("literal['preserve']", "bool")
-        )
+        loc = tuple(p for p in e["loc"] if not isinstance(p, str) or p not in ("literal['preserve']", "bool"))
         key = ".".join(str(p) for p in prefix + loc)
         msg = e["msg"]
         if e["type"] == "extra_forbidden":

@@ -60,6 +60,29 @@ def get_path(data: Any, path: Sequence[str | int]) -> Any:
     return cur
 
 
+def blocked_by(data: Any, op: Op) -> Path | None:
+    """The first prefix of ``op.path`` whose existing value has the wrong type for the op, if any.
+
+    User input may hold a list where Kubernetes wants a mapping (``annotations: [a]``); an op
+    through it cannot be applied without throwing the user's value away, so it is refused instead.
+    """
+    cur = data
+    for depth, part in enumerate(op.path):
+        if isinstance(part, int):
+            if not isinstance(cur, list) or not -len(cur) <= part < len(cur):
+                return op.path[:depth]
+            cur = cur[part]
+            continue
+        if not isinstance(cur, Mapping):
+            return op.path[:depth]
+        if part not in cur or cur[part] is None:
+            return None
+        cur = cur[part]
+    if isinstance(op, Append) and not isinstance(cur, list):
+        return op.path
+    return None
+
+
 def _container(data: Any, path: Path) -> Any:
     cur = data
     for part in path:

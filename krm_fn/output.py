@@ -74,9 +74,7 @@ def _items_splice(doc: ResourceListInput) -> Splice | None:
     if entry is None:
         pos = line_after(doc.text, content_end(doc.root))
         prefix = "" if doc.text[pos - 1] == "\n" else doc.newline
-        return Splice(
-            pos, pos, prefix + " " * doc.root.start_mark.column + "items: []" + doc.newline
-        )
+        return Splice(pos, pos, prefix + " " * doc.root.start_mark.column + "items: []" + doc.newline)
     node = entry[1]
     if isinstance(node, yaml.ScalarNode):  # ``items:`` or ``items: null``
         start = entry[0].end_mark.index

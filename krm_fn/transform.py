@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from krm_fn.config import PolicySpec
-from krm_fn.ops import Append, Op, Path, SetValue, apply_ops, format_path, get_path
+from krm_fn.ops import Append, Op, Path, SetValue, apply_ops, blocked_by, format_path, get_path
 from krm_fn.resource import ORIGINAL_URIS_ANNOTATION, Resource
 from krm_fn.results import Field, Result
 from krm_fn.rules import Change, Context, rules_for
@@ -66,6 +66,19 @@ def _result_paths(data: object, changes: Sequence[Change]) -> list[str]:
     return out
 
 
+def _blocked(res: Resource, change: Change, where: Path) -> Result:
+    """The error for a change that runs through a value of the wrong type (``annotations: [a]``)."""
+    rest = change.path[len(where) :]
+    wanted = "list" if (rest and isinstance(rest[0], int)) or (not rest and change.append) else "mapping"
+    return Result(
+        f"cannot change {format_path(change.path)}: {format_path(where) or 'the resource'} is not a {wanted}",
+        "error",
+        res.ref,
+        Field(format_path(where), proposedValue=change.proposed),
+        res.file,
+    )
+
+
 def transform(resources: Sequence[Resource], spec: PolicySpec, item_count: int | None = None) -> Transformed:
     """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary."""
     ctx = Context(spec=spec, resources=tuple(resources))
@@ -86,6 +99,12 @@ def transform(resources: Sequence[Resource], spec: PolicySpec, item_count: int |
             out.results.extend(findings)
             continue
         ops: list[Op] = [Append(c.path, c.proposed) if c.append else SetValue(c.path, c.proposed) for c in changes]
+        blocked = [(c, where) for c, op in zip(changes, ops, strict=True) if (where := blocked_by(res.data, op))]
+        if blocked:
+            # Applying the rest would leave a half-changed resource; report and change nothing.
+            findings.extend(_blocked(res, c, where) for c, where in blocked)
+            out.results.extend(findings)
+            continue
         # A changed Pod or workload must pass the Kubernetes schema; a failing one stays unchanged.
         checked = check_changed(res, apply_ops(res.data, ops), spec.kubernetesVersion)
         if any(r.severity == "error" for r in checked):

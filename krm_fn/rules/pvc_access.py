@@ -125,11 +125,7 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
 
 def _claims(ctx: Context, namespace: str) -> dict[str, Mapping[str, Any]]:
     """The PVCs of the bundle in ``namespace``, by name."""
-    return {
-        r.name: r.data
-        for r in ctx.by_kind.get(PVC_KIND, ())
-        if r.namespace == namespace and r.api_version == "v1"
-    }
+    return {r.name: r.data for r in ctx.by_kind.get(PVC_KIND, ()) if r.namespace == namespace and r.api_version == "v1"}
 
 
 def check(res: Resource, ctx: Context) -> Outcome:

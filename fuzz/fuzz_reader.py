@@ -1,0 +1,91 @@
+"""atheris fuzz target for the reader and the whole KRM run (``make fuzz``; not part of CI).
+
+Any input must end in one of two ways: ``InputError`` (exit 2, a one-line message) or an answer
+that keeps the contract (non-empty stdout, exit 1 exactly when there is an error result). Every
+other exception, a crash or a hang is a finding. Run:
+
+    .venv/bin/python fuzz/fuzz_reader.py fuzz/corpus -max_total_time=300 -rss_limit_mb=2048
+
+Findings are written as ``crash-*`` files in the current directory; replay one with
+``.venv/bin/python fuzz/fuzz_reader.py crash-<hash>``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import atheris
+
+with atheris.instrument_imports():
+    import yaml
+
+    from krm_fn.pipeline import run_krm
+    from krm_fn.source import InputError
+
+
+class _Tolerant(yaml.CSafeLoader):
+    """Reads any output back: an item held back keeps its tags and odd keys, which is allowed."""
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        try:
+            super().flatten_mapping(node)
+        except yaml.constructor.ConstructorError:  # a bad ``<<`` in a held-back item: keep it as a key
+            for k, _ in node.value:
+                if k.tag == "tag:yaml.org,2002:merge":
+                    k.tag = "tag:yaml.org,2002:str"
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for k, v in node.value:
+            key = self.construct_object(k, deep=True)
+            out[key if isinstance(key, str | int | float | bool | None) else repr(key)] = self.construct_object(v, deep)
+        return out
+
+
+_Tolerant.add_multi_constructor("", lambda loader, suffix, node: f"<tag {suffix}>")
+
+
+def _int_or_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        return loader.construct_scalar(node)  # ``0x_``: a string, as for Kubernetes
+
+
+_Tolerant.add_constructor("tag:yaml.org,2002:int", _int_or_str)
+
+
+def _as_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
+    return loader.construct_scalar(node)
+
+
+_Tolerant.add_constructor("tag:yaml.org,2002:timestamp", _as_str)
+
+
+def test_one_input(data: bytes) -> None:
+    """One fuzz case: run the function on ``data`` and check the contract."""
+    try:
+        answer = run_krm(data)
+    except InputError as err:
+        if "\n" in str(err) or not str(err):
+            raise AssertionError(f"exit-2 message is not one line: {err!r}") from None
+        return
+    if not answer.stdout:
+        raise AssertionError("empty stdout with a ResourceList answer")
+    out = yaml.load(answer.stdout, Loader=_Tolerant)  # every tag becomes a string: nothing is built
+    results = out.get("results") or []
+    has_error = any(isinstance(r, dict) and r.get("severity") == "error" for r in results)
+    if (answer.exit_code == 1) != has_error:
+        raise AssertionError(f"exit code {answer.exit_code} but error results: {has_error}")
+
+
+def main() -> None:
+    """Start libFuzzer with the command line's arguments (corpus folders, -max_total_time, ...)."""
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
