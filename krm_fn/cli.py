@@ -11,7 +11,6 @@ from typing import Any
 import click
 import yaml
 
-from krm_fn import __version__
 from krm_fn.pipeline import EXIT_NOT_A_RESOURCE_LIST, Rendered, run_krm, run_render
 from krm_fn.results import Result
 from krm_fn.source import InputError
@@ -43,10 +42,31 @@ def _table(results: Sequence[Result]) -> str:
             where = f"{where} ({r.file.path})" if where else r.file.path
         rows.append((r.severity, where, r.field.path if r.field else "", r.message))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
-        for row in rows
-    )
+    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows)
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``, as click.version_option prints it.
+
+    The version is looked up only here: reading the installed metadata (importlib.metadata) costs
+    a noticeable share of every cold start, and only ``--version`` needs it.
+    """
+    if not value or ctx.resilient_parsing:
+        return
+    from krm_fn import __version__
+
+    click.echo(f"kserve-pvc-fn, version {__version__}")
+    ctx.exit()
+
+
+_VERSION = click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 
 
 def _fail_input(err: InputError) -> None:
@@ -59,7 +79,7 @@ def _fail_input(err: InputError) -> None:
     help=_KRM_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(__version__, prog_name="kserve-pvc-fn")
+@_VERSION
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Entry point; runs the KRM function when no command is given."""
@@ -86,9 +106,7 @@ def _read_sources(paths: Sequence[str]) -> list[tuple[str, bytes]]:
             continue
         path = Path(name)
         if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
+            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
             sources.extend((str(f), f.read_bytes()) for f in files)
         elif path.is_file():
             sources.append((name, path.read_bytes()))
@@ -113,9 +131,7 @@ def _function_config(config: str | None, sets: dict[str, str]) -> Any:
         try:
             data = yaml.load(Path(config).read_bytes(), Loader=yaml.CSafeLoader)
         except (OSError, yaml.YAMLError) as err:
-            raise InputError(
-                f"{config}: cannot read the config: {str(err).splitlines()[0]}"
-            ) from None
+            raise InputError(f"{config}: cannot read the config: {str(err).splitlines()[0]}") from None
     if not sets:
         return data
     base: dict[str, Any] = {}
@@ -134,9 +150,7 @@ def _render(
     paths: Sequence[str], config: str | None, sets: Sequence[str], overrides: dict[str, Any] | None
 ) -> Rendered:
     try:
-        return run_render(
-            _read_sources(paths), _function_config(config, _parse_sets(sets)), overrides
-        )
+        return run_render(_read_sources(paths), _function_config(config, _parse_sets(sets)), overrides)
     except InputError as err:
         _fail_input(err)
         raise AssertionError("unreachable") from err
@@ -165,7 +179,7 @@ _SET = click.option(
 @_PATHS
 @_CONFIG
 @_SET
-@click.version_option(__version__, prog_name="kserve-pvc-fn")
+@_VERSION
 def render(paths: tuple[str, ...], config: str | None, sets: tuple[str, ...]) -> None:
     """Render plain YAML files, directories or stdin (-) to one multi-document stream."""
     out = _render(paths, config, sets, None)
@@ -175,13 +189,11 @@ def render(paths: tuple[str, ...], config: str | None, sets: tuple[str, ...]) ->
     sys.exit(out.exit_code)
 
 
-@cli.command(
-    epilog="\b\nExamples:\n  kserve-pvc-fn check manifests/\n  kserve-pvc-fn check --set fileUris=error k8s/"
-)
+@cli.command(epilog="\b\nExamples:\n  kserve-pvc-fn check manifests/\n  kserve-pvc-fn check --set fileUris=error k8s/")
 @_PATHS
 @_CONFIG
 @_SET
-@click.version_option(__version__, prog_name="kserve-pvc-fn")
+@_VERSION
 def check(paths: tuple[str, ...], config: str | None, sets: tuple[str, ...]) -> None:
     """Like render with mode validate: report every change as an error, write no stream."""
     out = _render(paths, config, sets, {"mode": "validate"})
@@ -190,7 +202,7 @@ def check(paths: tuple[str, ...], config: str | None, sets: tuple[str, ...]) -> 
 
 
 @cli.command(epilog="\b\nExample:\n  kserve-pvc-fn schema > pvcmountpolicy.schema.json")
-@click.version_option(__version__, prog_name="kserve-pvc-fn")
+@_VERSION
 def schema() -> None:
     """Print the JSON Schema of the PvcMountPolicy functionConfig."""
     from krm_fn.config import json_schema

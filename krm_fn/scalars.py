@@ -7,6 +7,7 @@ quoted, and so that new blocks follow the indentation of the item they are inser
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -34,8 +35,10 @@ _AMBIGUOUS = re.compile(
 _NO_WIDTH = 2**31 - 1
 
 
+@functools.lru_cache(maxsize=8192)
 def is_plain_safe(value: str, flow: bool = False) -> bool:
     """Whether ``value`` can be written as a plain scalar and read back as the same string."""
+    # Cached: results repeat the same keys, kinds and paths thousands of times in a large bundle.
     if not value or _AMBIGUOUS.match(value):
         return False
     if not _PLAIN_OK.match(value) and (flow or not _PLAIN_BLOCK_OK.match(value)):
@@ -43,7 +46,8 @@ def is_plain_safe(value: str, flow: bool = False) -> bool:
     if ": " in value or value.endswith(":") or " #" in value:
         return False
     try:
-        return bool(yaml.safe_load(value) == value)
+        # libyaml, not the pure-Python reader: this runs for every plain string we write.
+        return bool(yaml.load(value, Loader=yaml.CSafeLoader) == value)
     except yaml.YAMLError:
         return False
 
@@ -85,9 +89,7 @@ def render_scalar(value: Any, style: str | None = None, flow: bool = False) -> s
 def render_flow(value: Any) -> str:
     """Render any value in flow style, for insertion into ``{...}`` or ``[...]``."""
     if isinstance(value, Mapping):
-        inner = ", ".join(
-            f"{render_scalar(k, flow=True)}: {render_flow(v)}" for k, v in value.items()
-        )
+        inner = ", ".join(f"{render_scalar(k, flow=True)}: {render_flow(v)}" for k, v in value.items())
         return "{" + inner + "}"
     if isinstance(value, Sequence) and not isinstance(value, str):
         return "[" + ", ".join(render_flow(v) for v in value) + "]"
@@ -130,9 +132,7 @@ def mapping_lines(value: Mapping[Any, Any], col: int, layout: Layout) -> list[st
             lines.extend(mapping_lines(item, col + layout.indent, layout))
         else:
             lines.append(head)
-            lines.extend(
-                sequence_lines(item, col + (layout.indent if layout.seq_indent else 0), layout)
-            )
+            lines.extend(sequence_lines(item, col + (layout.indent if layout.seq_indent else 0), layout))
     return lines
 
 

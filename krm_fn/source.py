@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from krm_fn.textedit import content_end, line_after
+from krm_fn.textedit import compose, content_end, line_after, plain_data
 
 RESOURCE_LIST_VERSIONS = (
     "config.kubernetes.io/v1",
@@ -21,6 +21,7 @@ RESOURCE_LIST_VERSIONS = (
     "config.kubernetes.io/v1alpha1",
 )
 _MAX_JSON_WIDTH = 2**31 - 1
+_RELEASED = "tag:fn.kserve-pvc.dev,2026:released"  # the placeholder tag of a released span's node
 
 
 class InputError(Exception):
@@ -41,9 +42,7 @@ class Span:
     def of(cls, source: str, node: yaml.Node) -> Span:
         """The span of ``node``, ending after the line its content ends on."""
         start = int(node.start_mark.index)
-        return cls(
-            source, node, start, line_after(source, content_end(node)), int(node.start_mark.column)
-        )
+        return cls(source, node, start, line_after(source, content_end(node)), int(node.start_mark.column))
 
     @property
     def text(self) -> str:
@@ -53,18 +52,24 @@ class Span:
     @cached_property
     def data(self) -> Any:
         """Plain data of the node (built on first use)."""
-        return yaml.constructor.SafeConstructor().construct_document(self.node)
+        if self.node.tag == _RELEASED:
+            return plain_data(compose(self.text))  # released before anyone asked: read it again
+        return plain_data(self.node)
+
+    def release(self) -> None:
+        """Let the composed node go (it is most of the memory of a large bundle); keep its marks.
+
+        ``data`` stays as built; ``scalar`` answers None afterwards.
+        """
+        node = self.node
+        self.node = yaml.ScalarNode(_RELEASED, "", node.start_mark, node.end_mark)
 
     def scalar(self, key: str) -> str | None:
         """A top-level string value of a mapping node, read without building the whole item."""
         if isinstance(self.node, yaml.MappingNode):
             for k, v in self.node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == key:
-                    return (
-                        v.value
-                        if isinstance(v, yaml.ScalarNode) and v.tag.endswith(":str")
-                        else None
-                    )
+                    return v.value if isinstance(v, yaml.ScalarNode) and v.tag.endswith(":str") else None
         return None
 
 
@@ -109,9 +114,7 @@ def compose_single(text: str) -> yaml.Node | None:
         return yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as err:
         if "expected a single document" in str(err):
-            raise InputError(
-                "input holds more than one YAML document; a ResourceList is one"
-            ) from None
+            raise InputError("input holds more than one YAML document; a ResourceList is one") from None
         raise InputError(_problem(err)) from None
     except RecursionError:
         raise InputError("input is nested too deeply") from None
@@ -120,9 +123,7 @@ def compose_single(text: str) -> yaml.Node | None:
 def compose_documents(text: str, name: str) -> list[yaml.Node]:
     """Compose every document of a plain YAML stream (render mode)."""
     try:
-        return [
-            node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None
-        ]
+        return [node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None]
     except yaml.YAMLError as err:
         raise InputError(f"{name}: {_problem(err)}") from None
     except RecursionError:
@@ -147,6 +148,15 @@ class ResourceListInput:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 return k, v
         return None
+
+    def detach_items(self) -> None:
+        """Drop the root's references to every item node but the last (``content_end`` reads it).
+
+        After this, an item's node lives only in its span, and ``Span.release`` frees it.
+        """
+        entry = self.entry("items")
+        if entry is not None and isinstance(entry[1], yaml.SequenceNode):
+            entry[1].value = entry[1].value[-1:]
 
 
 def read_resource_list(raw: bytes) -> ResourceListInput:

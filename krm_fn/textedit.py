@@ -25,6 +25,58 @@ from krm_fn.scalars import Layout, block_lines, is_collection, render_flow, rend
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_BUILDING = object()
+
+
+class _Unusual(Exception):
+    """A node the fast builder leaves to PyYAML's constructor (merge keys, sets, recursion...)."""
+
+
+def plain_data(node: yaml.Node) -> Any:
+    """What ``SafeConstructor().construct_document(node)`` returns, built faster.
+
+    Kubernetes manifests are almost all strings, lists and maps; those are built directly here (an
+    alias gives the same object, as there). Anything else (merge keys, ``!!set``, an unhashable or
+    recursive key, nesting too deep to recurse) is handed to PyYAML's constructor whole, so the
+    result and any error are exactly PyYAML's.
+    """
+    scalars = yaml.constructor.SafeConstructor()
+    memo: dict[int, Any] = {}
+
+    def build(n: yaml.Node) -> Any:
+        known = memo.get(id(n), memo)
+        if known is not memo:
+            if known is _BUILDING:
+                raise _Unusual
+            return known
+        tag = n.tag
+        if isinstance(n, yaml.ScalarNode):
+            value = n.value if tag == _STR else scalars.construct_object(n, deep=True)
+        elif isinstance(n, yaml.SequenceNode) and tag == _SEQ:
+            memo[id(n)] = _BUILDING
+            value = [build(v) for v in n.value]
+        elif isinstance(n, yaml.MappingNode) and tag == _MAP:
+            memo[id(n)] = _BUILDING
+            value = {}
+            for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode) or k.tag not in scalars.yaml_constructors:
+                    raise _Unusual  # a collection, merge (<<) or value (=) key: PyYAML's rules
+                value[build(k)] = build(v)
+        else:
+            raise _Unusual
+        memo[id(n)] = value
+        return value
+
+    try:
+        return build(node)
+    except (_Unusual, RecursionError, yaml.YAMLError):
+        # PyYAML's constructor again, from the start: its result, or its first error, exactly.
+        return yaml.constructor.SafeConstructor().construct_document(node)
+
+
 class CannotEditInPlace(Exception):
     """The layout around an edit is too unusual to splice; the caller re-emits the item."""
 
@@ -39,11 +91,7 @@ def compose(text: str) -> yaml.Node:
 
 def content_end(node: yaml.Node) -> int:
     """Where the node's own content ends (excluding trailing comments and blank lines)."""
-    while (
-        isinstance(node, yaml.MappingNode | yaml.SequenceNode)
-        and not node.flow_style
-        and node.value
-    ):
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
         last = node.value[-1]
         node = last[1] if isinstance(node, yaml.MappingNode) else last
     return int(node.end_mark.index)
@@ -66,10 +114,7 @@ def detect_layout(root: yaml.Node) -> Layout:
         node = stack.pop()
         if isinstance(node, yaml.MappingNode) and not node.flow_style:
             for key, value in node.value:
-                block = (
-                    not getattr(value, "flow_style", True)
-                    and value.start_mark.line > key.start_mark.line
-                )
+                block = not getattr(value, "flow_style", True) and value.start_mark.line > key.start_mark.line
                 if block and isinstance(value, yaml.MappingNode) and indent is None:
                     indent = value.start_mark.column - key.start_mark.column
                 elif block and isinstance(value, yaml.SequenceNode) and seq_indent is None:
@@ -98,11 +143,7 @@ def _find(root: yaml.Node, path: Sequence[str | int]) -> tuple[list[yaml.Node], 
                 nxt = node.value[part]
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                if (
-                    isinstance(key, yaml.ScalarNode)
-                    and key.value == part
-                    and key.tag.endswith(":str")
-                ):
+                if isinstance(key, yaml.ScalarNode) and key.value == part and key.tag.endswith(":str"):
                     nxt = value
         if nxt is None:
             return chain, depth
@@ -123,12 +164,21 @@ class _Editor:
     def __init__(self, text: str, newline: str) -> None:
         self.text = text
         self.nl = newline
-        self.root = compose(text)
-        self.layout = detect_layout(self.root)
+        self._root: yaml.Node | None = compose(text)
+        self.layout = detect_layout(self._root)
+
+    @property
+    def root(self) -> yaml.Node:
+        """The composed current text; recomposed only when the next edit needs positions."""
+        if self._root is None:
+            self._root = compose(self.text)
+        return self._root
 
     def splice(self, sp: _Splice) -> None:
         self.text = self.text[: sp.start] + sp.text + self.text[sp.end :]
-        self.root = compose(self.text)
+        # Positions after a splice are stale. The last edit's text is read back by edit_item
+        # anyway, so composing it here as well would parse every edited item once more.
+        self._root = None
 
     def lines(self, value: Any, col: int) -> str:
         return self.nl.join(block_lines(value, col, self.layout)) + self.nl
@@ -143,9 +193,7 @@ class _Editor:
             return _Splice(start, end, " " + render_scalar(value))
         return _Splice(start, end, render_scalar(value, node.style))
 
-    def replace_with_block(
-        self, node: yaml.Node, value: Any, key_col: int, in_seq: bool
-    ) -> _Splice:
+    def replace_with_block(self, node: yaml.Node, value: Any, key_col: int, in_seq: bool) -> _Splice:
         """Replace an inline value (scalar, ``{}``, ``[]``) that follows its key or dash."""
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style:
             start = node.start_mark.index
@@ -253,11 +301,17 @@ class _Editor:
         raise CannotEditInPlace("no key for the value")
 
 
-def edit_in_place(text: str, ops: Sequence[Op], newline: str = "\n") -> str:
-    """Apply ``ops`` to ``text`` by splicing; raises CannotEditInPlace for unusual layouts."""
+def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
     editor = _Editor(text, newline)
     for op in ops:
         editor.apply(op)
+    return editor
+
+
+def edit_in_place(text: str, ops: Sequence[Op], newline: str = "\n") -> str:
+    """Apply ``ops`` to ``text`` by splicing; raises CannotEditInPlace for unusual layouts."""
+    editor = _splice_all(text, ops, newline)
+    _ = editor.root  # the result must compose, as after every edit
     return editor.text
 
 
@@ -274,8 +328,9 @@ def edit_item(text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n") -
     """
     expected = apply_ops(data, ops)
     try:
-        out = edit_in_place(text, ops, newline)
-        if load(out) == expected:
+        # Not edit_in_place: reading the result back below also proves that it composes.
+        out = _splice_all(text, ops, newline).text
+        if plain_data(compose(out)) == expected:  # what load(out) gives, built faster
             return out, True
     except (CannotEditInPlace, yaml.YAMLError):
         pass
