@@ -168,6 +168,14 @@ def read_resource_list(raw: bytes) -> ResourceListInput:
     root = compose_single(text)
     if not isinstance(root, yaml.MappingNode):
         raise InputError("input is not a ResourceList: the top level is not a mapping")
+    if root.flow_style:
+        # A flow-style wrapper cannot take a block ``results:`` after it; answer it in block style,
+        # as JSON input is.
+        from krm_fn.scalars import dump_plain
+
+        text = dump_plain(plain_data(root))
+        root = compose_single(text)
+        assert isinstance(root, yaml.MappingNode)
     top = Span.of(text, root)
     kind, api = top.scalar("kind"), top.scalar("apiVersion")
     is_list = kind == "List" and api == "v1"

@@ -54,7 +54,12 @@ def plain_data(node: yaml.Node) -> Any:
             return known
         tag = n.tag
         if isinstance(n, yaml.ScalarNode):
-            value = n.value if tag == _STR else scalars.construct_object(n, deep=True)
+            try:
+                value = n.value if tag == _STR else scalars.construct_object(n, deep=True)
+            except ValueError:
+                # ``2024-00-01`` or ``0x_`` match YAML 1.1's patterns but build nothing; Kubernetes
+                # (yaml.v2 into JSON) keeps them as strings, and so does guard.py on the input.
+                value = n.value
         elif isinstance(n, yaml.SequenceNode) and tag == _SEQ:
             memo[id(n)] = _BUILDING
             value = [build(v) for v in n.value]
@@ -332,7 +337,7 @@ def edit_item(text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n") -
         out = _splice_all(text, ops, newline).text
         if plain_data(compose(out)) == expected:  # what load(out) gives, built faster
             return out, True
-    except (CannotEditInPlace, yaml.YAMLError):
+    except (CannotEditInPlace, yaml.YAMLError, ValueError):
         pass
     from krm_fn.roundtrip import reemit  # only unusual layouts pay for ruamel's import
 

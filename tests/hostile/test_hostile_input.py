@@ -472,9 +472,6 @@ CASES: list[Any] = [
     ),
     pytest.param(
         Case("flow-style-wrapper", b"{apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: []}\n", 0),
-        marks=pytest.mark.xfail(
-            strict=True, reason="output bug (found by the fuzzer): block 'results:' appended after a flow mapping"
-        ),
         id="flow-style-wrapper",
     ),
     Case(
@@ -499,9 +496,6 @@ CASES: list[Any] = [
                 " annotations: {t: 2024-00-01}}, spec: {predictor: {model: {storageUri: pvc://c/m.pkl}}}}\n"
             ).encode(),
             0,
-        ),
-        marks=pytest.mark.xfail(
-            strict=True, reason="core bug (found by the fuzzer): textedit re-reads the edited item with timestamps on"
         ),
         id="invalid-timestamp-in-changed-item",
     ),
