@@ -60,7 +60,7 @@ def candidates(spans: Sequence[Span], release: bool = False) -> list[Resource]:
     out = []
     for i, span in enumerate(spans):
         kind = span.scalar("kind")
-        if kind and interesting(kind, "pvc://" in span.source[span.start : span.end]):
+        if kind and interesting(kind, span.source[span.start : span.end]):
             data = span.data
             if isinstance(data, dict):
                 out.append(Resource(i, data))
@@ -198,7 +198,7 @@ def _run_render(
         if span is None or not isinstance(span.node, yaml.MappingNode):
             continue
         kind = span.scalar("kind")
-        if kind and interesting(kind, "pvc://" in doc.text) and isinstance(span.data, dict):
+        if kind and interesting(kind, doc.text) and isinstance(span.data, dict):
             resources.append(Resource(i, span.data, File(doc.name, doc.index)))
     out = transform(resources, spec, item_count=sum(s is not None for s in spans))
     texts = [d.text for d in docs]

@@ -1,8 +1,9 @@
 """The rule table: which rule looks at which kinds.
 
 A rule is a small module whose docstring documents it. It exposes ``KINDS`` (the (group, kind)
-pairs it reads), ``NEEDS_PVC_URI`` (whether an item without the text ``pvc://`` can concern it,
-which lets the reader skip building most items) and ``check(res, ctx) -> Outcome``.
+pairs it reads), ``MARKERS`` (per kind, strings of which an item's text must hold at least one for
+the rule to concern it, e.g. ``pvc://``; a kind not listed is always read: this lets the reader
+skip building most items) and ``check(res, ctx) -> Outcome``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Rule:
 
     name: str
     kinds: frozenset[tuple[str, str]]
-    needs_pvc_uri: bool
+    markers: Mapping[str, tuple[str, ...]]
     check: Callable[[Resource, Context], Outcome]
 
 
@@ -69,7 +70,7 @@ def _registry() -> tuple[Rule, ...]:
     from krm_fn.rules import inferenceservice, kserve_config, pods, pvc_access
 
     modules = (inferenceservice, pods, pvc_access, kserve_config)
-    return tuple(Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.NEEDS_PVC_URI, m.check) for m in modules)
+    return tuple(Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.MARKERS, m.check) for m in modules)
 
 
 RULES = _registry()
@@ -80,6 +81,16 @@ def rules_for(group: str, kind: str) -> list[Rule]:
     return [r for r in RULES if (group, kind) in r.kinds]
 
 
-def interesting(kind: str, has_pvc_uri: bool) -> bool:
-    """Cheap pre-filter on the kind and on whether the item's text holds ``pvc://``."""
-    return any(k == kind and (has_pvc_uri or not r.needs_pvc_uri) for r in RULES for _, k in r.kinds)
+_KINDS = frozenset(k for r in RULES for _, k in r.kinds)
+
+
+def interesting(kind: str, text: str) -> bool:
+    """Cheap pre-filter on an item's kind and text, before any Python object is built for it."""
+    if kind not in _KINDS:
+        return False
+    for rule in RULES:
+        if any(k == kind for _, k in rule.kinds):
+            markers = rule.markers.get(kind)
+            if not markers or any(m in text for m in markers):
+                return True
+    return False

@@ -23,7 +23,7 @@ Decisions taken where the specification leaves room:
   empty), or ``STORAGE_URI`` of the first container of a custom component; ``storageUris: []``
   counts as set. A ``mountPath`` of ``/``, a relative one and one containing ``..`` anywhere (a
   substring, as KServe checks it) are errors; an unset or empty one is KServe's default. These
-  checks run on every InferenceService, ``pvc://`` or not, hence ``NEEDS_PVC_URI = False``.
+  checks run on every InferenceService, ``pvc://`` or not, hence no ``MARKERS``.
 * **Server hints on ``storageUris``**: an entry whose ``mountPath`` is set and is not
   ``modelMountPath`` holds side artifacts (preprocessors, adapters) the model server never lists,
   so it gets no ``one-file-server``, ``unsupported-ext`` or ``snapshot-dir`` warning.
@@ -55,7 +55,7 @@ KINDS = {
     (GROUP, "TrainedModel"),
 }
 #: KServe's storageUri/storageUris checks apply to every InferenceService, whatever its URIs.
-NEEDS_PVC_URI = False
+MARKERS: dict[str, tuple[str, ...]] = {}
 #: Findings about what the model server will look for in the rewritten directory.
 SERVER_HINTS = frozenset({"one-file-server", "unsupported-ext", "snapshot-dir"})
 

@@ -28,7 +28,7 @@ DIRECT_KEY = "enableDirectPvcVolumeMount"
 INITIALIZER_FIELDS = ("image", "cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit")
 
 KINDS = {("", "ConfigMap")}
-NEEDS_PVC_URI = False
+MARKERS = {"ConfigMap": (CONFIGMAP_NAME,)}
 
 _FIELD = ("data", DATA_KEY)
 

@@ -54,8 +54,9 @@ POD_TEMPLATE: dict[tuple[str, str], Path] = {
 }
 
 KINDS = set(POD_TEMPLATE)
-#: A PVC mount with a file subPath needs repair even without any ``pvc://`` URI in the item.
-NEEDS_PVC_URI = False
+#: A pod concerns this rule through a ``pvc://`` source URI, or through a PVC volume (a mount with
+#: a file subPath needs repair even without any ``pvc://`` URI in the item).
+MARKERS = {kind: ("pvc://", "persistentVolumeClaim") for _, kind in KINDS}
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,9 @@ from krm_fn.rules import Context, Outcome, inferenceservice, pods
 
 PVC_KIND = ("", "PersistentVolumeClaim")
 ISVC_KIND = (inferenceservice.GROUP, "InferenceService")
-#: Claims are read for the bundle; users are checked. PVCs carry no ``pvc://`` text, so the rule
-#: must see items without it.
+#: Claims are read for the bundle (every PVC); users are checked when they can name a claim.
 KINDS = {PVC_KIND, ISVC_KIND, *pods.KINDS}
-NEEDS_PVC_URI = False
+MARKERS = {**pods.MARKERS, ISVC_KIND[1]: ("pvc://",)}
 
 RWO, RWOP, ROX, RWX = "ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"
 
