@@ -192,11 +192,37 @@ class _Editor:
     def replace_scalar(self, node: yaml.ScalarNode, value: Any) -> _Splice:
         start, end = node.start_mark.index, node.end_mark.index
         if node.style in ("|", ">"):
+            literal = self._literal(node, value)
             # A block scalar's span runs to the next line; keep that line break.
-            return _Splice(start, end, render_scalar(value, '"') + self.nl)
+            return _Splice(start, end, literal if literal is not None else render_scalar(value, '"') + self.nl)
         if node.tag == _NULL_TAG and start == end:
             return _Splice(start, end, " " + render_scalar(value))
         return _Splice(start, end, render_scalar(value, node.style))
+
+    def _literal(self, node: yaml.ScalarNode, value: Any) -> str | None:
+        """``value`` as a literal block scalar indented like ``node``'s content, where it can be one.
+
+        A multi-line JSON document in a ConfigMap stays readable that way. Values a literal block
+        cannot carry without an indentation indicator (leading spaces, all-space lines) or at all
+        (non-printable characters) return None and are double-quoted instead.
+        """
+        if not isinstance(value, str) or not value.strip("\n"):
+            return None
+        lines = value.split("\n")
+        body = lines[:-1] if value.endswith("\n") else lines
+        if any(not line.isprintable() or (line and not line.strip()) for line in body):
+            return None
+        if next(line for line in body if line).startswith(" "):
+            return None
+        trailing = len(value) - len(value.rstrip("\n"))
+        chomp = "-" if trailing == 0 else "" if trailing == 1 else "+"
+        first_nl = self.text.find("\n", node.start_mark.index, node.end_mark.index)
+        content = self.text[first_nl + 1 : node.end_mark.index] if first_nl >= 0 else ""
+        indents = [len(line) - len(line.lstrip(" ")) for line in content.splitlines() if line.strip()]
+        pad = " " * (indents[0] if indents else node.start_mark.column + self.layout.indent)
+        out = [pad + line if line else "" for line in value.rstrip("\n").split("\n")]
+        out.extend([""] * (trailing - 1 if trailing > 1 else 0))
+        return "|" + chomp + self.nl + self.nl.join(out) + self.nl
 
     def replace_with_block(self, node: yaml.Node, value: Any, key_col: int, in_seq: bool) -> _Splice:
         """Replace an inline value (scalar, ``{}``, ``[]``) that follows its key or dash."""

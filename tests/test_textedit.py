@@ -138,7 +138,23 @@ def test_null_values_become_blocks() -> None:
 
 def test_block_scalar_replaced_keeps_following_keys() -> None:
     out = _check(BLOCK_SCALAR, [SetValue(("data", "script"), "echo bye\n")])
-    assert out == 'data:\n  script: "echo bye\\n"\n  other: 1\n'
+    assert out == "data:\n  script: |\n    echo bye\n  other: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "rendered"),
+    [
+        ('{\n    "a": 1\n}', '  script: |-\n    {\n        "a": 1\n    }\n'),
+        ("one\n\n", "  script: |+\n    one\n\n"),
+        ("one\n\ntwo\n", "  script: |\n    one\n\n    two\n"),
+        ("  indented first line\n", '  script: "  indented first line\\n"\n'),
+        ("tab\there\n", '  script: "tab\\there\\n"\n'),
+    ],
+)
+def test_block_scalar_stays_a_literal_block_where_it_can(value: str, rendered: str) -> None:
+    for style in ("|", ">-"):
+        out = _check(BLOCK_SCALAR.replace("|", style), [SetValue(("data", "script"), value)])
+        assert out == "data:\n" + rendered + "  other: 1\n"
 
 
 def test_crlf_newlines_are_kept() -> None:
