@@ -9,11 +9,14 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 VENV=/opt/venv
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements/runtime.txt ./requirements/runtime.txt
 COPY krm_fn ./krm_fn
 RUN python -m pip wheel --no-deps --wheel-dir /wheels .
-# The runtime venv gets no pip: nothing installs at run time.
+# Dependencies only from the hash-pinned requirements (SECURITY.md: supply chain), then the wheel
+# itself without resolving anything. The runtime venv gets no pip: nothing installs at run time.
 RUN python -m venv --without-pip "$VENV" \
- && python -m pip --python "$VENV/bin/python" install /wheels/*.whl
+ && python -m pip --python "$VENV/bin/python" install --require-hashes --no-deps -r requirements/runtime.txt \
+ && python -m pip --python "$VENV/bin/python" install --no-deps /wheels/*.whl
 # kubernetes-validate ships ~100 MB of schemas; krm_fn.validation reads only the non-strict
 # `_definitions.json` and the pod-bearing kinds (VALIDATED_KINDS) of each version. Every version
 # is kept, since spec.kubernetesVersion may pick any of them.

@@ -41,6 +41,7 @@ image:
 
 ## bench: measure against the libyaml round trip and the import floor
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py
 
 ## fuzz: fuzz the reader with atheris (FUZZ_SECONDS, default 300; not in CI); findings in .venv/fuzz-findings/

@@ -156,6 +156,24 @@ def test_dockerfile_is_what_this_test_mirrors() -> None:
     assert "COPY pyproject.toml README.md ./" in text
     assert "COPY krm_fn ./krm_fn" in text
     assert any("pip wheel --no-deps" in run for run in _dockerfile_runs())
+    assert any("--require-hashes --no-deps -r requirements/runtime.txt" in run for run in _dockerfile_runs())
+
+
+def test_hash_pinned_requirements_cover_every_runtime_dependency() -> None:
+    """The image installs dependencies only from requirements/runtime.txt; a dependency missing
+    there would make the image build fail, and an unhashed pin would defeat --require-hashes."""
+    text = (REPO / "requirements" / "runtime.txt").read_text()
+    pins: dict[str, int] = {}
+    current = ""
+    for line in text.splitlines():
+        if match := re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==\S+", line):
+            current = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            pins[current] = 0
+        elif "--hash=sha256:" in line and current:
+            pins[current] += 1
+    needed = {re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower() for dist in _needed("kserve-pvc-fn")}
+    assert needed <= set(pins), f"not pinned: {sorted(needed - set(pins))}"
+    assert all(count > 0 for count in pins.values()), pins
 
 
 def test_package_comes_from_the_wheel_not_the_source_tree(venv: Path) -> None:
