@@ -13,55 +13,19 @@ Findings are written as ``crash-*`` files in the current directory; replay one w
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
 
 import atheris
+
+# The output reader the tests use (tests/tolerant_yaml.py), shared rather than copied.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from tolerant_yaml import TolerantLoader
 
 with atheris.instrument_imports():
     import yaml
 
     from krm_fn.pipeline import run_krm
     from krm_fn.source import InputError
-
-
-class _Tolerant(yaml.CSafeLoader):
-    """Reads any output back: an item held back keeps its tags and odd keys, which is allowed."""
-
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        try:
-            super().flatten_mapping(node)
-        except yaml.constructor.ConstructorError:  # a bad ``<<`` in a held-back item: keep it as a key
-            for k, _ in node.value:
-                if k.tag == "tag:yaml.org,2002:merge":
-                    k.tag = "tag:yaml.org,2002:str"
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
-        out: dict[Any, Any] = {}
-        for k, v in node.value:
-            key = self.construct_object(k, deep=True)
-            out[key if isinstance(key, str | int | float | bool | None) else repr(key)] = self.construct_object(v, deep)
-        return out
-
-
-_Tolerant.add_multi_constructor("", lambda loader, suffix, node: f"<tag {suffix}>")
-
-
-def _int_or_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_int(node)
-    except ValueError:
-        return loader.construct_scalar(node)  # ``0x_``: a string, as for Kubernetes
-
-
-_Tolerant.add_constructor("tag:yaml.org,2002:int", _int_or_str)
-
-
-def _as_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
-    return loader.construct_scalar(node)
-
-
-_Tolerant.add_constructor("tag:yaml.org,2002:timestamp", _as_str)
 
 
 def test_one_input(data: bytes) -> None:
@@ -74,7 +38,7 @@ def test_one_input(data: bytes) -> None:
         return
     if not answer.stdout:
         raise AssertionError("empty stdout with a ResourceList answer")
-    out = yaml.load(answer.stdout, Loader=_Tolerant)  # every tag becomes a string: nothing is built
+    out = yaml.load(answer.stdout, Loader=TolerantLoader)  # every tag becomes a string: nothing is built
     results = out.get("results") or []
     has_error = any(isinstance(r, dict) and r.get("severity") == "error" for r in results)
     if (answer.exit_code == 1) != has_error:

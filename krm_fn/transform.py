@@ -115,7 +115,15 @@ def transform(resources: Sequence[Resource], spec: PolicySpec, item_count: int |
         for change, path in zip(changes, _result_paths(res.data, changes), strict=True):
             fld = Field(path, change.current, change.proposed)
             if spec.mode == "validate":
-                out.results.append(Result(f"would change (validate mode, nothing was changed): {change.message}", "error", res.ref, fld, res.file))
+                out.results.append(
+                    Result(
+                        f"would change (validate mode, nothing was changed): {change.message}",
+                        "error",
+                        res.ref,
+                        fld,
+                        res.file,
+                    )
+                )
             else:
                 out.results.append(Result(change.message, "info", res.ref, fld, res.file))
         out.results.extend(findings)

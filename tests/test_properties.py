@@ -19,49 +19,12 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tolerant_yaml import TolerantLoader
 
 from krm_fn.pipeline import Answer, run_krm
 from krm_fn.source import InputError, read_resource_list
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-class _Tolerant(yaml.CSafeLoader):
-    """Reads any output back: a held-back item keeps its tags and odd keys, which is allowed."""
-
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        try:
-            super().flatten_mapping(node)
-        except yaml.constructor.ConstructorError:  # a bad ``<<`` in a held-back item: keep it as a key
-            for k, _ in node.value:
-                if k.tag == "tag:yaml.org,2002:merge":
-                    k.tag = "tag:yaml.org,2002:str"
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
-        out: dict[Any, Any] = {}
-        for k, v in node.value:
-            key = self.construct_object(k, deep=True)
-            out[key if isinstance(key, str | int | float | bool | None) else repr(key)] = self.construct_object(v, deep)
-        return out
-
-
-def _int_or_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_int(node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Tolerant.add_multi_constructor("", lambda loader, suffix, node: f"<tag {suffix}>")
-_Tolerant.add_constructor("tag:yaml.org,2002:int", _int_or_str)
-
-
-def _as_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
-    return loader.construct_scalar(node)
-
-
-_Tolerant.add_constructor("tag:yaml.org,2002:timestamp", _as_str)
 
 
 # --- generated resources ------------------------------------------------------------------------
@@ -251,7 +214,7 @@ def _item_texts(raw: bytes) -> list[str]:
 
 def _contract(answer: Answer) -> None:
     assert answer.stdout, "stdout is never empty unless the exit code is 2"
-    out = yaml.load(answer.stdout, Loader=_Tolerant)  # every tag becomes a string: nothing is built
+    out = yaml.load(answer.stdout, Loader=TolerantLoader)  # every tag becomes a string: nothing is built
     results = out.get("results") or []
     errors = [r for r in results if r.get("severity") == "error"]
     assert (answer.exit_code == 1) == bool(errors)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tolerant_yaml import TolerantLoader
 
 TIMEOUT = 120  # seconds; generous on purpose (2 shared cores), it only has to catch a hang
 MEMORY = 2 * 2**30  # bytes of address space the child may use
@@ -40,49 +41,9 @@ ISVC_FILE = """\
 """
 
 
-class _Tolerant(yaml.CSafeLoader):
-    """Reads any output back: held items keep their tags and odd keys, which must not stop a test."""
-
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        try:
-            super().flatten_mapping(node)
-        except yaml.constructor.ConstructorError:  # a bad ``<<`` in a held-back item: keep it as a key
-            for k, _ in node.value:
-                if k.tag == "tag:yaml.org,2002:merge":
-                    k.tag = "tag:yaml.org,2002:str"
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
-        out: dict[Any, Any] = {}
-        for k, v in node.value:
-            key = self.construct_object(k, deep=True)
-            out[key if isinstance(key, str | int | float | bool | None) else repr(key)] = self.construct_object(v, deep)
-        return out
-
-
-_Tolerant.add_multi_constructor("", lambda loader, suffix, node: f"<tag {suffix}>")
-
-
-def _int_or_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_int(node)
-    except ValueError:
-        return loader.construct_scalar(node)  # ``0x_``: a string, as for Kubernetes
-
-
-_Tolerant.add_constructor("tag:yaml.org,2002:int", _int_or_str)
-
-
-def _as_str(loader: _Tolerant, node: yaml.ScalarNode) -> Any:
-    return loader.construct_scalar(node)
-
-
-_Tolerant.add_constructor("tag:yaml.org,2002:timestamp", _as_str)
-
-
 def load(data: bytes | str) -> Any:
     """Parse a YAML document with the C parser, whatever tags it holds."""
-    return yaml.load(data, Loader=_Tolerant)
+    return yaml.load(data, Loader=TolerantLoader)
 
 
 def _limit_memory() -> None:
