@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from krm_fn.ops import Append, Op, SetValue, apply_ops
+from krm_fn.ops import Append, Op, Path, SetValue, apply_ops
 from krm_fn.scalars import Layout, block_lines, is_collection, render_flow, render_scalar
 
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -284,28 +284,33 @@ class _Editor:
 
     # -- logical operations ------------------------------------------------------------------
     def apply(self, op: Op) -> None:
+        """Apply one op now (the next op sees the result)."""
+        self.splice(self.compute(op)[0])
+
+    def compute(self, op: Op) -> tuple[_Splice, Path]:
+        """The splice for ``op`` against the current tree, and the path of the node it edits in.
+
+        That node is the one whose text the splice replaces or extends: ops whose anchors are
+        unrelated can be spliced from one composition (``_splice_all``).
+        """
         chain, found = _find(self.root, op.path)
         if isinstance(op, Append):
             if found == len(op.path):
                 target = chain[-1]
                 if isinstance(target, yaml.SequenceNode):
-                    self.splice(self.append_item(target, op.value))
-                    return
+                    return self.append_item(target, op.value), (*op.path, -1)
                 if not (isinstance(target, yaml.ScalarNode) and target.tag == _NULL_TAG):
                     raise CannotEditInPlace("append to a non-sequence")
-            self.apply(SetValue(op.path, [op.value]))
-            return
+            return self.compute(SetValue(op.path, [op.value]))
         if found == len(op.path):
             target = chain[-1]
             if isinstance(target, yaml.ScalarNode) and not is_collection(op.value):
-                self.splice(self.replace_scalar(target, op.value))
-                return
+                return self.replace_scalar(target, op.value), op.path
             parent = chain[-2]
             key_col, in_seq = self._key_column(parent, op.path[-1])
             if not is_collection(op.value):
                 raise CannotEditInPlace("collection replaced by a scalar")
-            self.splice(self.replace_with_block(target, op.value, key_col, in_seq))
-            return
+            return self.replace_with_block(target, op.value, key_col, in_seq), op.path
         parent = chain[-1]
         rest = op.path[found:]
         head = rest[0]
@@ -314,11 +319,10 @@ class _Editor:
         value = _nest(rest[1:], op.value)
         if isinstance(parent, yaml.ScalarNode) and parent.tag == _NULL_TAG and found > 0:
             key_col, in_seq = self._key_column(chain[-2], op.path[found - 1])
-            self.splice(self.replace_with_block(parent, {head: value}, key_col, in_seq))
-            return
+            return self.replace_with_block(parent, {head: value}, key_col, in_seq), op.path[:found]
         if not isinstance(parent, yaml.MappingNode):
             raise CannotEditInPlace("mapping expected on the path")
-        self.splice(self.insert_entry(parent, head, value))
+        return self.insert_entry(parent, head, value), op.path[: found + 1]
 
     def _key_column(self, parent: yaml.Node, part: str | int) -> tuple[int, bool]:
         if isinstance(parent, yaml.MappingNode):
@@ -332,10 +336,62 @@ class _Editor:
         raise CannotEditInPlace("no key for the value")
 
 
+def _related(a: Path, b: Path) -> bool:
+    """Whether one path is a prefix of the other (or both are the same)."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def _siblings(a: _Splice, a_anchor: Path, b: _Splice, b_anchor: Path) -> bool:
+    """Two insertions of new entries into the same block collection: they may share a position, in order.
+
+    (Block insertions are whole lines; a flow insertion's separator depends on what is already there.)
+    """
+    whole_lines = a.text.endswith("\n") and b.text.endswith("\n")
+    inserts = a.start == a.end and b.start == b.end
+    return whole_lines and inserts and len(a_anchor) == len(b_anchor) and a_anchor[:-1] == b_anchor[:-1]
+
+
 def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
+    """Apply ``ops`` in order, composing the text again only when an op depends on an earlier one.
+
+    Ops that edit in unrelated places (no anchor on the path of another, no overlapping or shared
+    splice position from different nodes) are computed against one composition and spliced in one
+    pass; composing an item once per op was most of the cost of editing a pod.
+    """
     editor = _Editor(text, newline)
+    pending: list[tuple[_Splice, Path, Path]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        order = sorted(range(len(pending)), key=lambda i: (pending[i][0].start, pending[i][0].end, i))
+        parts: list[str] = []
+        pos = 0
+        for i in order:
+            sp = pending[i][0]
+            parts.extend((editor.text[pos : sp.start], sp.text))
+            pos = sp.end
+        parts.append(editor.text[pos:])
+        editor.splice(_Splice(0, len(editor.text), "".join(parts)))
+        pending.clear()
+
     for op in ops:
-        editor.apply(op)
+        sp, anchor = editor.compute(op)
+        clash = any(
+            _related(anchor, path)
+            or _related(other_anchor, op.path)
+            or (sp.start < other.end and other.start < sp.end)
+            or (other.start < sp.start < other.end)
+            or (sp.start < other.start < sp.end)
+            or (sp.start == other.start and not _siblings(sp, anchor, other, other_anchor))
+            for other, other_anchor, path in pending
+        )
+        if clash:
+            flush()
+            sp, anchor = editor.compute(op)
+        pending.append((sp, anchor, op.path))
+    flush()
     return editor
 
 
