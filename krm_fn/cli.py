@@ -85,9 +85,8 @@ def cli(ctx: click.Context) -> None:
     """Entry point; runs the KRM function when no command is given."""
     if ctx.invoked_subcommand is not None:
         return
-    raw = sys.stdin.buffer.read()
     try:
-        answer = run_krm(raw)
+        answer = run_krm(_read_stdin())
     except InputError as err:
         _fail_input(err)
         return
@@ -98,11 +97,19 @@ def cli(ctx: click.Context) -> None:
     sys.exit(answer.exit_code)
 
 
+def _read_stdin() -> bytes:
+    """stdin, but never more than one byte over the input limit: the guard reports the excess,
+    and memory stays bounded however much is piped in."""
+    from krm_fn.guard import Limits
+
+    return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
+
+
 def _read_sources(paths: Sequence[str]) -> list[tuple[str, bytes]]:
     sources: list[tuple[str, bytes]] = []
     for name in paths or ("-",):
         if name == "-":
-            sources.append(("<stdin>", sys.stdin.buffer.read()))
+            sources.append(("<stdin>", _read_stdin()))
             continue
         path = Path(name)
         if path.is_dir():

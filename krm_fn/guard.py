@@ -162,8 +162,7 @@ def check_raw(raw: bytes, limits: Limits, name: str = "input") -> Measure:
     """Size and depth limits, and JSON duplicate keys, before any YAML is composed."""
     if len(raw) > limits.max_input_bytes:
         raise LimitError(
-            f"{name} is {len(raw)} bytes, over the limit of {limits.max_input_bytes} "
-            f"(set {ENV_MAX_INPUT_BYTES} to raise it)"
+            f"{name} is larger than the limit of {limits.max_input_bytes} bytes (set {ENV_MAX_INPUT_BYTES} to raise it)"
         )
     # The exact depth is measured on the composed tree; here only what the composer would not
     # survive is stopped. The cheap bound is nearly always below that, sparing the event pass.

@@ -295,10 +295,17 @@ CASES: list[Any] = [
         "levels deep once written out",
     ),
     Case(
+        "bad-limit-setting",
+        (HEAD + "items: []\n").encode(),
+        2,
+        "is not a positive whole number",
+        env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "abc"},
+    ),
+    Case(
         "size-limit",
         (HEAD + "items: []\n").encode() + b"#" * 2000 + b"\n",
         2,
-        "bytes, over the limit of 1000",
+        "larger than the limit of 1000 bytes",
         env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "1000"},
     ),
     Case(
