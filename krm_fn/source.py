@@ -20,7 +20,6 @@ RESOURCE_LIST_VERSIONS = (
     "config.kubernetes.io/v1beta1",
     "config.kubernetes.io/v1alpha1",
 )
-_MAX_JSON_WIDTH = 2**31 - 1
 _RELEASED = "tag:fn.kserve-pvc.dev,2026:released"  # the placeholder tag of a released span's node
 
 

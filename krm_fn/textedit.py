@@ -402,11 +402,6 @@ def edit_in_place(text: str, ops: Sequence[Op], newline: str = "\n") -> str:
     return editor.text
 
 
-def load(text: str) -> Any:
-    """Plain data of one YAML document (libyaml, safe constructors only)."""
-    return yaml.load(text, Loader=yaml.CSafeLoader)
-
-
 def edit_item(text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n") -> tuple[str, bool]:
     """Edit ``text`` so that it reads as ``data`` with ``ops`` applied.
 
