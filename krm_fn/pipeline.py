@@ -52,7 +52,7 @@ class Answer:
 
 
 def candidates(spans: Sequence[Span], release: bool = False) -> list[Resource]:
-    """Build data only for the items a rule can concern (by kind, and ``pvc://`` in the text).
+    """Build data only for the items a rule can concern (by kind, and the rules' text markers).
 
     With ``release``, each span's node is let go once it is read, except the last one's (see
     ``ResourceListInput.detach_items``): the nodes no longer sit in memory beside the data.
