@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.guard import check_document, check_file, merge, screen
 from krm_fn.output import Splice, apply_splices, edit_span, write_resource_list
@@ -59,14 +57,21 @@ def candidates(spans: Sequence[Span], release: bool = False) -> list[Resource]:
     """
     out = []
     for i, span in enumerate(spans):
-        kind = span.scalar("kind")
-        if kind and interesting(kind, span.source[span.start : span.end]):
-            data = span.data
-            if isinstance(data, dict):
-                out.append(Resource(i, data))
+        res = candidate(i, span)
+        if res is not None:
+            out.append(res)
         if release and i < len(spans) - 1:
             span.release()
     return out
+
+
+def candidate(index: int, span: Span, origin: File | None = None) -> Resource | None:
+    """The resource of one span when a rule can concern it (kind and text markers), else None."""
+    kind = span.scalar("kind")
+    if not kind or not interesting(kind, span.source[span.start : span.end]):
+        return None
+    data = span.data
+    return Resource(index, data, origin) if isinstance(data, dict) else None
 
 
 def edit_spans(spans: Sequence[Span], ops: dict[int, list[Any]], newline: str) -> list[Splice]:
@@ -190,17 +195,12 @@ def _run_render(
     docs = [doc for name, raw in sources for doc in split_documents(name, raw)]
     spec, results = configure(function_config, overrides)
     spans = [d.span for d in docs]
+    count = sum(s is not None for s in spans)
     if spec is None:
-        results.append(summary(sum(s is not None for s in spans), 0, results, "mutate"))
+        results.append(summary(count, 0, results, "mutate"))
         return Rendered(_stream(d.text for d in docs), results)
-    resources = []
-    for i, (doc, span) in enumerate(zip(docs, spans, strict=True)):
-        if span is None or not isinstance(span.node, yaml.MappingNode):
-            continue
-        kind = span.scalar("kind")
-        if kind and interesting(kind, doc.text) and isinstance(span.data, dict):
-            resources.append(Resource(i, span.data, File(doc.name, doc.index)))
-    out = transform(resources, spec, item_count=sum(s is not None for s in spans))
+    found = (candidate(i, d.span, File(d.name, d.index)) for i, d in enumerate(docs) if d.span is not None)
+    out = transform([r for r in found if r is not None], spec, item_count=count)
     texts = [d.text for d in docs]
     for i, ops in out.ops.items():
         span = spans[i]
