@@ -611,8 +611,7 @@ def _rewrite(
     out: Screened,
 ) -> ResourceListInput:
     """Write the ``expand`` items out plainly and read the result again."""
-    from krm_fn.output import Splice, apply_splices
-    from krm_fn.textedit import line_after
+    from krm_fn.textedit import Splice, apply_splices, line_after
 
     splices = []
     for i, (start, end, column) in sorted(expand.items()):

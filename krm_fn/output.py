@@ -7,8 +7,7 @@ emits them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -16,28 +15,7 @@ import yaml
 from krm_fn.ops import Op
 from krm_fn.scalars import Layout, sequence_lines
 from krm_fn.source import ResourceListInput, Span
-from krm_fn.textedit import content_end, edit_item, line_after
-
-
-@dataclass(frozen=True)
-class Splice:
-    """Replace ``text[start:end]`` with ``new``."""
-
-    start: int
-    end: int
-    new: str
-
-
-def apply_splices(text: str, splices: Iterable[Splice]) -> str:
-    """Apply non-overlapping splices in one pass."""
-    parts: list[str] = []
-    pos = 0
-    for sp in sorted(splices, key=lambda s: (s.start, s.end)):
-        parts.append(text[pos : sp.start])
-        parts.append(sp.new)
-        pos = sp.end
-    parts.append(text[pos:])
-    return "".join(parts)
+from krm_fn.textedit import Splice, apply_splices, content_end, edit_item, line_after
 
 
 def edit_span(span: Span, ops: Sequence[Op], newline: str) -> tuple[Splice, bool]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.guard import check_document, check_file, merge, screen
-from krm_fn.output import Splice, apply_splices, edit_span, write_resource_list
+from krm_fn.output import edit_span, write_resource_list
 from krm_fn.resource import Resource
 from krm_fn.results import File, Result
 from krm_fn.rules import interesting
@@ -27,6 +27,7 @@ from krm_fn.source import (
     json_to_yaml,
     read_resource_list,
 )
+from krm_fn.textedit import Splice, apply_splices
 from krm_fn.transform import summary, transform
 
 EXIT_OK, EXIT_ERRORS, EXIT_NOT_A_RESOURCE_LIST = 0, 1, 2

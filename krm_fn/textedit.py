@@ -13,7 +13,7 @@ cannot be made in place (an unusual layout) or the comparison fails, the item is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,11 +130,25 @@ def detect_layout(root: yaml.Node) -> Layout:
     return Layout(indent=indent if indent and indent > 0 else 2, seq_indent=bool(seq_indent))
 
 
-@dataclass
-class _Splice:
+@dataclass(frozen=True)
+class Splice:
+    """Replace ``text[start:end]`` of a source text with ``new``."""
+
     start: int
     end: int
-    text: str
+    new: str
+
+
+def apply_splices(text: str, splices: Iterable[Splice]) -> str:
+    """Apply non-overlapping splices in one pass; splices at the same position keep their order."""
+    parts: list[str] = []
+    pos = 0
+    for sp in sorted(splices, key=lambda s: (s.start, s.end)):  # sorted() is stable
+        parts.append(text[pos : sp.start])
+        parts.append(sp.new)
+        pos = sp.end
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _find(root: yaml.Node, path: Sequence[str | int]) -> tuple[list[yaml.Node], int]:
@@ -179,8 +193,8 @@ class _Editor:
             self._root = compose(self.text)
         return self._root
 
-    def splice(self, sp: _Splice) -> None:
-        self.text = self.text[: sp.start] + sp.text + self.text[sp.end :]
+    def splice(self, sp: Splice) -> None:
+        self.text = self.text[: sp.start] + sp.new + self.text[sp.end :]
         # Positions after a splice are stale. The last edit's text is read back by edit_item
         # anyway, so composing it here as well would parse every edited item once more.
         self._root = None
@@ -189,15 +203,15 @@ class _Editor:
         return self.nl.join(block_lines(value, col, self.layout)) + self.nl
 
     # -- node-level operations -------------------------------------------------------------
-    def replace_scalar(self, node: yaml.ScalarNode, value: Any) -> _Splice:
+    def replace_scalar(self, node: yaml.ScalarNode, value: Any) -> Splice:
         start, end = node.start_mark.index, node.end_mark.index
         if node.style in ("|", ">"):
             literal = self._literal(node, value)
             # A block scalar's span runs to the next line; keep that line break.
-            return _Splice(start, end, literal if literal is not None else render_scalar(value, '"') + self.nl)
+            return Splice(start, end, literal if literal is not None else render_scalar(value, '"') + self.nl)
         if node.tag == _NULL_TAG and start == end:
-            return _Splice(start, end, " " + render_scalar(value))
-        return _Splice(start, end, render_scalar(value, node.style))
+            return Splice(start, end, " " + render_scalar(value))
+        return Splice(start, end, render_scalar(value, node.style))
 
     def _literal(self, node: yaml.ScalarNode, value: Any) -> str | None:
         """``value`` as a literal block scalar indented like ``node``'s content, where it can be one.
@@ -224,14 +238,14 @@ class _Editor:
         out.extend([""] * (trailing - 1 if trailing > 1 else 0))
         return "|" + chomp + self.nl + self.nl.join(out) + self.nl
 
-    def replace_with_block(self, node: yaml.Node, value: Any, key_col: int, in_seq: bool) -> _Splice:
+    def replace_with_block(self, node: yaml.Node, value: Any, key_col: int, in_seq: bool) -> Splice:
         """Replace an inline value (scalar, ``{}``, ``[]``) that follows its key or dash."""
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style:
             start = node.start_mark.index
             end = line_after(self.text, content_end(node))
             col = node.start_mark.column
             body = self.lines(value, col)
-            return _Splice(start, end, body[col:])
+            return Splice(start, end, body[col:])
         if in_seq:
             raise CannotEditInPlace("block value inside a sequence entry")
         start, end = node.start_mark.index, node.end_mark.index
@@ -248,9 +262,9 @@ class _Editor:
             raise CannotEditInPlace("inline value followed by more text on its line")
         if not rest.endswith("\n"):
             rest += self.nl
-        return _Splice(start, eol, rest + self.lines(value, col))
+        return Splice(start, eol, rest + self.lines(value, col))
 
-    def insert_entry(self, mapping: yaml.Node, key: str, value: Any) -> _Splice:
+    def insert_entry(self, mapping: yaml.Node, key: str, value: Any) -> Splice:
         if isinstance(mapping, yaml.ScalarNode):
             raise CannotEditInPlace("mapping expected")
         assert isinstance(mapping, yaml.MappingNode)
@@ -259,18 +273,18 @@ class _Editor:
         col = mapping.start_mark.column
         return self._block_insert(mapping, self.lines({key: value}, col))
 
-    def append_item(self, seq: yaml.SequenceNode, value: Any) -> _Splice:
+    def append_item(self, seq: yaml.SequenceNode, value: Any) -> Splice:
         if seq.flow_style:
             return self._flow_insert(seq, render_flow(value))
         col = seq.start_mark.column
         return self._block_insert(seq, self.lines([value], col))
 
-    def _block_insert(self, node: yaml.Node, body: str) -> _Splice:
+    def _block_insert(self, node: yaml.Node, body: str) -> Splice:
         pos = line_after(self.text, content_end(node))
         prefix = "" if pos == 0 or self.text[pos - 1] == "\n" else self.nl
-        return _Splice(pos, pos, prefix + body)
+        return Splice(pos, pos, prefix + body)
 
-    def _flow_insert(self, node: yaml.Node, entry: str) -> _Splice:
+    def _flow_insert(self, node: yaml.Node, entry: str) -> Splice:
         close = node.end_mark.index - 1
         inner = self.text[node.start_mark.index + 1 : close]
         sep = ", " if inner.strip() else ""
@@ -280,14 +294,10 @@ class _Editor:
             pos -= 1
         if inner.rstrip().endswith(","):
             sep = " "
-        return _Splice(pos, pos, sep + entry)
+        return Splice(pos, pos, sep + entry)
 
     # -- logical operations ------------------------------------------------------------------
-    def apply(self, op: Op) -> None:
-        """Apply one op now (the next op sees the result)."""
-        self.splice(self.compute(op)[0])
-
-    def compute(self, op: Op) -> tuple[_Splice, Path]:
+    def compute(self, op: Op) -> tuple[Splice, Path]:
         """The splice for ``op`` against the current tree, and the path of the node it edits in.
 
         That node is the one whose text the splice replaces or extends: ops whose anchors are
@@ -342,12 +352,12 @@ def _related(a: Path, b: Path) -> bool:
     return a[:n] == b[:n]
 
 
-def _siblings(a: _Splice, a_anchor: Path, b: _Splice, b_anchor: Path) -> bool:
+def _siblings(a: Splice, a_anchor: Path, b: Splice, b_anchor: Path) -> bool:
     """Two insertions of new entries into the same block collection: they may share a position, in order.
 
     (Block insertions are whole lines; a flow insertion's separator depends on what is already there.)
     """
-    whole_lines = a.text.endswith("\n") and b.text.endswith("\n")
+    whole_lines = a.new.endswith("\n") and b.new.endswith("\n")
     inserts = a.start == a.end and b.start == b.end
     return whole_lines and inserts and len(a_anchor) == len(b_anchor) and a_anchor[:-1] == b_anchor[:-1]
 
@@ -360,21 +370,12 @@ def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
     pass; composing an item once per op was most of the cost of editing a pod.
     """
     editor = _Editor(text, newline)
-    pending: list[tuple[_Splice, Path, Path]] = []
+    pending: list[tuple[Splice, Path, Path]] = []
 
     def flush() -> None:
-        if not pending:
-            return
-        order = sorted(range(len(pending)), key=lambda i: (pending[i][0].start, pending[i][0].end, i))
-        parts: list[str] = []
-        pos = 0
-        for i in order:
-            sp = pending[i][0]
-            parts.extend((editor.text[pos : sp.start], sp.text))
-            pos = sp.end
-        parts.append(editor.text[pos:])
-        editor.splice(_Splice(0, len(editor.text), "".join(parts)))
-        pending.clear()
+        if pending:
+            editor.splice(Splice(0, len(editor.text), apply_splices(editor.text, [p[0] for p in pending])))
+            pending.clear()
 
     for op in ops:
         sp, anchor = editor.compute(op)
