@@ -37,7 +37,7 @@ import yaml
 
 from krm_fn.results import Field as ResultField
 from krm_fn.results import File, ResourceRef, Result
-from krm_fn.source import InputError, ResourceListInput, Span
+from krm_fn.source import THREAD_SAFE_DEPTH, InputError, ResourceListInput, Span, depth_bound
 
 DEFAULT_MAX_INPUT_BYTES = 256 * 2**20
 DEFAULT_MAX_ALIASES = 10_000
@@ -45,9 +45,6 @@ DEFAULT_MAX_DEPTH = 256
 # Above this, the recursive Python writers (yaml.dump, the item editor) run out of stack under
 # the default recursion limit (measured: 330 levels), so no setting may go beyond it.
 HARD_MAX_DEPTH = 300
-# libyaml's composer survived 20000 nested brackets and crashed at 50000 in tests; below this bound
-# the input is composed and its depth measured exactly on the tree.
-COMPOSER_SAFE_DEPTH = 5_000
 
 ENV_MAX_INPUT_BYTES = "KSERVE_PVC_FN_MAX_INPUT_BYTES"
 ENV_MAX_ALIASES = "KSERVE_PVC_FN_MAX_ALIASES"
@@ -57,7 +54,6 @@ ENV_MAX_DEPTH = "KSERVE_PVC_FN_MAX_DEPTH"
 # ``!tags``) is something this function does not read: it is never constructed.
 _CORE = "tag:yaml.org,2002:"
 SAFE_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge"))
-_PREFIX = re.compile(rb"^[ \t?:-]*", re.MULTILINE)
 
 
 class LimitError(InputError):
@@ -104,18 +100,6 @@ class Measure:
 
 
 # --- before the composer -----------------------------------------------------------------------
-
-
-def _depth_bound(raw: bytes) -> int:
-    """A cheap upper bound on the nesting depth, without parsing.
-
-    A block collection one level deeper needs one more character of indentation or indicator
-    (``-``, ``?``, ``:``) before its line's content; a flow collection needs a bracket. So the
-    longest such line prefix plus every bracket in the text bounds the depth from above.
-    """
-    flow = raw.count(b"[") + raw.count(b"{")
-    block = max((len(m) for m in _PREFIX.findall(raw)), default=0)
-    return block + flow + 3
 
 
 def _exact_depth_over(raw: bytes, limit: int) -> bool:
@@ -165,12 +149,13 @@ def check_raw(raw: bytes, limits: Limits, name: str = "input") -> Measure:
             f"{name} is larger than the limit of {limits.max_input_bytes} bytes (set {ENV_MAX_INPUT_BYTES} to raise it)"
         )
     # The exact depth is measured on the composed tree; here only what the composer would not
-    # survive is stopped. The cheap bound is nearly always below that, sparing the event pass.
+    # survive is stopped. The composer runs on a stack sized for the cheap bound (source.py), so
+    # only a bound beyond what that stack covers costs an event pass.
     # JSON input is converted to YAML by recursive Python code before the tree is walked, so for
     # it the limit itself is the threshold (JSON input is rare; the event pass is affordable).
     is_json = raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
-    threshold = limits.max_depth if is_json else COMPOSER_SAFE_DEPTH
-    if _depth_bound(raw) > threshold and _exact_depth_over(raw, limits.max_depth):
+    threshold = limits.max_depth if is_json else THREAD_SAFE_DEPTH
+    if depth_bound(raw) > threshold and _exact_depth_over(raw, limits.max_depth):
         raise LimitError(
             f"{name} is nested more than {limits.max_depth} levels deep "
             f"(set {ENV_MAX_DEPTH} to raise it, up to {HARD_MAX_DEPTH})"
@@ -693,7 +678,10 @@ def check_document(name: str, node: yaml.Node, text: str) -> None:
                     f"{name}: line {_line(ev)}: anchors and aliases are not accepted "
                     "in render mode (the output never carries them); write the value out"
                 )
-    problem = next(_tree_problems(node, _Walk(Limits.from_env().max_depth)), None)
+    try:
+        problem = next(_tree_problems(node, _Walk(Limits.from_env().max_depth)), None)
+    except LimitError as err:
+        raise LimitError(f"{name}: {err}") from None
     if problem is not None:
         raise InputError(f"{name}: line {problem.line}: {problem.message}")
 

@@ -7,9 +7,12 @@ composed node. The pure core asks for an item's data only when the item can conc
 from __future__ import annotations
 
 import json
+import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -21,6 +24,21 @@ RESOURCE_LIST_VERSIONS = (
     "config.kubernetes.io/v1alpha1",
 )
 _RELEASED = "tag:fn.kserve-pvc.dev,2026:released"  # the placeholder tag of a released span's node
+
+# libyaml's Cython composer recurses in C, about 280 bytes of stack per nesting level (measured:
+# 30,000 nested brackets overflow the main thread's 8 MiB, 60,000 a 16 MiB thread stack). Text
+# whose depth bound is over COMPOSER_SAFE_DEPTH is composed on a thread with STACK_PER_LEVEL
+# bytes of stack (3.5 times the measured need) for each level the bound allows, up to
+# THREAD_SAFE_DEPTH levels. Beyond that bound the guard measures the exact depth before anything
+# is composed (guard.check_raw), so the stack is never the limit.
+COMPOSER_SAFE_DEPTH = 5_000
+THREAD_SAFE_DEPTH = 100_000
+STACK_PER_LEVEL = 1024
+# A line prefix of indentation and indicators at least this long is rare enough to measure exactly.
+_LONG_PREFIX = 256
+_PREFIX = re.compile(rb"^[ \t?:-]*", re.MULTILINE)
+_LONG = re.compile(rb"\n[ \t?:-]{" + str(_LONG_PREFIX).encode() + rb"}")
+_T = TypeVar("_T")
 
 
 class InputError(Exception):
@@ -107,10 +125,57 @@ def _problem(err: yaml.YAMLError) -> str:
     return f"input is not valid YAML: {what}{where}"
 
 
+def depth_bound(text: str | bytes) -> int:
+    """A cheap upper bound on the nesting depth of YAML text, without parsing.
+
+    A block collection one level deeper needs one more character of indentation or indicator
+    (``-``, ``?``, ``:``) before its line's content; a flow collection needs a bracket. So the
+    longest such line prefix plus every bracket in the text bounds the depth from above.
+    """
+    raw = text.encode() if isinstance(text, str) else text
+    flow = raw.count(b"[") + raw.count(b"{")
+    # Prefixes are only all measured when one of them is long: the search is ten times faster.
+    first = _PREFIX.match(raw)
+    if _LONG.search(raw) is not None or (first is not None and len(first[0]) >= _LONG_PREFIX):
+        block = max((len(m) for m in _PREFIX.findall(raw)), default=0)
+    else:
+        block = _LONG_PREFIX
+    return block + flow + 3
+
+
+def on_deep_stack(text: str, compose: Callable[[], _T]) -> _T:
+    """``compose()`` (which composes ``text``), on a stack deep enough for ``text``'s bound."""
+    bound = depth_bound(text)
+    if bound <= COMPOSER_SAFE_DEPTH:
+        return compose()
+    out: list[_T] = []
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(compose())
+        except BaseException as err:  # handed to the calling thread, which raises it
+            error.append(err)
+
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(min(bound, THREAD_SAFE_DEPTH) * STACK_PER_LEVEL + 2**20)
+        worker = threading.Thread(target=run, name="compose")
+        worker.start()
+    except (RuntimeError, MemoryError, ValueError):
+        raise InputError("input is nested too deeply to be read on this machine (no stack for it)") from None
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    if error:
+        raise error[0]
+    return out[0]
+
+
 def compose_single(text: str) -> yaml.Node | None:
     """Compose exactly one document; more than one, or a syntax error, is an InputError."""
     try:
-        return yaml.compose(text, Loader=yaml.CSafeLoader)
+        return on_deep_stack(text, lambda: yaml.compose(text, Loader=yaml.CSafeLoader))
     except yaml.YAMLError as err:
         if "expected a single document" in str(err):
             raise InputError("input holds more than one YAML document; a ResourceList is one") from None
@@ -122,7 +187,8 @@ def compose_single(text: str) -> yaml.Node | None:
 def compose_documents(text: str, name: str) -> list[yaml.Node]:
     """Compose every document of a plain YAML stream (render mode)."""
     try:
-        return [node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None]
+        nodes = on_deep_stack(text, lambda: list(yaml.compose_all(text, Loader=yaml.CSafeLoader)))
+        return [node for node in nodes if node is not None]
     except yaml.YAMLError as err:
         raise InputError(f"{name}: {_problem(err)}") from None
     except RecursionError:

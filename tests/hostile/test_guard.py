@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from krm_fn import guard
 from krm_fn.guard import LimitError, Limits, Measure, Screened
 from krm_fn.results import Result
-from krm_fn.source import read_resource_list
+from krm_fn.source import depth_bound, read_resource_list
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 
@@ -59,7 +61,8 @@ def test_depth_bound_is_never_below_the_real_depth(tree: Any, flow: bool | None,
     text = yaml.safe_dump(tree, default_flow_style=flow, indent=indent, allow_unicode=True)
     if crlf:
         text = text.replace("\n", "\r\n")
-    assert guard._depth_bound(text.encode()) >= _depth(text)
+    assert depth_bound(text.encode()) >= _depth(text)
+    assert depth_bound(text) >= _depth(text)
 
 
 @pytest.mark.parametrize(
@@ -70,10 +73,35 @@ def test_depth_bound_is_never_below_the_real_depth(tree: Any, flow: bool | None,
         "? - a\n  - b\n: - c\n",
         "a: &x\n  b:\n    c: 1\n",
         "a: !!map\n  b: !!seq\n  - 1\n",
+        # Line prefixes past the length the bound assumes without measuring: on the first line,
+        # on a later one, and a deep block mapping.
+        "- " * 400 + "x\n",
+        "a:\n" + "- " * 400 + "x\n",
+        "".join("  " * i + f"k{i}:\n" for i in range(300)) + "  " * 300 + "v\n",
     ],
 )
 def test_depth_bound_on_tricky_layouts(text: str) -> None:
-    assert guard._depth_bound(text.encode()) >= _depth(text)
+    assert depth_bound(text.encode()) >= _depth(text)
+    assert depth_bound(text) >= _depth(text)
+
+
+@pytest.mark.parametrize("levels", [40_000, 90_000])
+def test_deep_brackets_are_composed_without_crashing(levels: int) -> None:
+    """Past what the main thread's stack holds (about 30,000 levels) the composer gets its own stack.
+
+    Run in a child process: if the stack were too small, the process would die of SIGSEGV.
+    """
+    code = (
+        "from krm_fn.source import compose_single\n"
+        f"node = compose_single('[' * {levels} + ']' * {levels})\n"
+        f"depth = 0\n"
+        "while node.value:\n"
+        "    node, depth = node.value[0], depth + 1\n"
+        "print(depth)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == str(levels - 1)
 
 
 def test_exact_depth_stops_early_on_a_huge_input() -> None:

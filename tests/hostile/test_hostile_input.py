@@ -262,7 +262,10 @@ CASES: list[Any] = [
     Case("undefined-alias", (HEAD + "items: [*nope]\n").encode(), 2, "not valid YAML"),
     # Limits: exit 2 with the limit named.
     Case("deep-flow", (HEAD + "items:\n- " + "[" * 100_000 + "]" * 100_000 + "\n").encode(), 2, "nested more than"),
-    Case("deep-flow-unclosed", (HEAD + "items:\n- " + "{a: " * 20_000 + "\n").encode(), 2, "nested more than"),
+    # Past the main thread's stack (about 30,000 levels), within the composer thread's.
+    Case("deep-flow-composed", (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode(), 2, "nested more"),
+    # Composed (the bound is within the composer thread's stack), so the syntax error is found first.
+    Case("deep-flow-unclosed", (HEAD + "items:\n- " + "{a: " * 20_000 + "\n").encode(), 2, "not valid YAML"),
     Case(
         "deep-block",
         (HEAD + "items:\n" + "".join("  " * i + "- \n" for i in range(2_000))).encode(),
