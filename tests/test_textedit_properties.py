@@ -7,6 +7,7 @@ touches are kept.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import yaml
@@ -88,6 +89,41 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], str, list[Op], bool]:
         ops.append(op)
         current = apply_ops(current, [op])
     return data, layout, ops, pure_insert
+
+
+def _apply_by_deep_copy(data: Any, ops: list[Op]) -> Any:
+    """The plain reference for apply_ops: deep-copy everything, then edit."""
+    out = copy.deepcopy(data)
+    for op in ops:
+        cur = out
+        for part in op.path[:-1]:
+            if isinstance(part, int):
+                cur = cur[part]
+            else:
+                if not isinstance(cur.get(part), dict | list):
+                    cur[part] = {}
+                cur = cur[part]
+        last = op.path[-1]
+        if isinstance(op, SetValue):
+            cur[last] = copy.deepcopy(op.value)
+        else:
+            seq = cur[last] if isinstance(last, int) else cur.get(last)
+            if not isinstance(seq, list):
+                seq = cur[last] = []
+            seq.append(copy.deepcopy(op.value))
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_apply_ops_matches_a_deep_copy_and_leaves_the_input_alone(
+    case: tuple[dict[str, Any], str, list[Op], bool],
+) -> None:
+    data, _, ops, _ = case
+    before = copy.deepcopy(data)
+    out = apply_ops(data, ops)
+    assert out == _apply_by_deep_copy(data, ops)
+    assert data == before
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
