@@ -17,7 +17,7 @@ from krm_fn.config import PolicySpec, load_config
 from krm_fn.guard import check_document, check_file, merge, screen
 from krm_fn.output import edit_span, write_resource_list
 from krm_fn.resource import Resource
-from krm_fn.results import File, Result
+from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.rules import interesting
 from krm_fn.source import (
     InputError,
@@ -29,8 +29,6 @@ from krm_fn.source import (
 )
 from krm_fn.textedit import Splice, apply_splices
 from krm_fn.transform import summary, transform
-
-EXIT_OK, EXIT_ERRORS, EXIT_NOT_A_RESOURCE_LIST = 0, 1, 2
 
 
 @dataclass

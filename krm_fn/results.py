@@ -10,6 +10,10 @@ Severity = Literal["error", "warning", "info"]
 
 # Path and index annotations, newest first: kpt and kustomize write the internal ones, older
 # tools the legacy ones.
+#: Exit codes (SPEC section 4): no error results; error results (the ResourceList is still written);
+#: the input is not a ResourceList at all (nothing on stdout).
+EXIT_OK, EXIT_ERRORS, EXIT_NOT_A_RESOURCE_LIST = 0, 1, 2
+
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 

@@ -7,7 +7,9 @@ version). A failure becomes an error result and the resource is written unchange
 
 ``kubernetes_validate.validate()`` re-reads and re-parses the 1.8 MB ``_definitions.json`` on every
 call; here the definitions are loaded once per Kubernetes version and a compiled validator is kept
-per (version, apiVersion, kind), so a bundle of many workloads costs one load.
+per (version, apiVersion, kind), so a bundle of many workloads costs one load. The schema files are
+read from kubernetes-validate's package directory directly, the way ``kubernetes_validate.utils``
+names them: importing that module (packaging, importlib_resources) adds to every cold start.
 
 Kinds without a bundled schema (a Knative Service, CRDs) are not validated here.
 """
@@ -15,7 +17,11 @@ Kinds without a bundled schema (a Knative Service, CRDs) are not validated here.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from krm_fn.resource import Resource
@@ -46,11 +52,33 @@ def _key(version: str) -> tuple[int, ...]:
 
 
 @functools.cache
+def _schema_root() -> Path:
+    """kubernetes-validate's ``kubernetes-json-schema`` directory (found without importing the package)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("kubernetes-validate is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
+@functools.cache
+def _full_versions() -> dict[str, str]:
+    """Minor version (``"1.37"``) -> the bundled directory's full version (``"1.37.0"``)."""
+    found: dict[str, str] = {}
+    for entry in sorted(p.name for p in _schema_root().iterdir()):
+        m = re.match(r"v(\d+\.\d+)(\.\d+)?-local$", entry)
+        if m:
+            found[m[1]] = m[1] + (m[2] or "")
+    return found
+
+
+def _schema(version: str, name: str) -> Any:
+    with (_schema_root() / f"v{_full_versions()[version]}-local" / name).open(encoding="utf-8") as f:
+        return json.load(f)
+
+
 def bundled_versions() -> tuple[str, ...]:
     """The Kubernetes minor versions (``"1.37"``) whose schemas kubernetes-validate ships, oldest first."""
-    from kubernetes_validate.utils import all_versions
-
-    return tuple(sorted({".".join(v.split(".")[:2]) for v in all_versions()}, key=_key))
+    return tuple(sorted(_full_versions(), key=_key))
 
 
 def resolve_version(wanted: str | None) -> tuple[str | None, str | None]:
@@ -78,35 +106,21 @@ def resolve_version(wanted: str | None) -> tuple[str | None, str | None]:
 @functools.cache
 def _definitions(version: str) -> Any:
     """The ``_definitions.json`` resource of one version, loaded once."""
-    from kubernetes_validate.utils import schema_contents
     from referencing import Resource as RefResource
 
-    return RefResource.from_contents(
-        schema_contents(f"kubernetes-json-schema/v{_full(version)}-local/_definitions.json", version)
-    )
-
-
-@functools.cache
-def _full(version: str) -> str:
-    """The bundled directory's full version (``1.37`` -> ``1.37.0``)."""
-    from kubernetes_validate.utils import all_versions
-
-    return str(next(v for v in all_versions() if ".".join(v.split(".")[:2]) == version))
+    return RefResource.from_contents(_schema(version, "_definitions.json"))
 
 
 @functools.cache
 def _validator(version: str, api_version: str, kind: str) -> Any:
     """A compiled Draft 2020-12 validator for one kind, built once per version and apiVersion."""
-    import re
-
     import jsonschema  # type: ignore[import-untyped]
-    from kubernetes_validate.utils import schema_contents
     from referencing import Registry
     from referencing import Resource as RefResource
 
     # Same file naming as kubernetes_validate.validate(): apps/v1 -> apps-v1, v1 -> v1.
     api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    schema = schema_contents(f"kubernetes-json-schema/v{_full(version)}-local/{kind.lower()}-{api}.json", version)
+    schema = _schema(version, f"{kind.lower()}-{api}.json")
     registry: Registry[Any] = RefResource.from_contents(schema) @ Registry()
     registry = _definitions(version) @ registry
     return jsonschema.Draft202012Validator(schema, registry=registry)

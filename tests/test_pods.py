@@ -320,6 +320,20 @@ def test_resolve_version(wanted: str | None, resolved: str, problem: bool) -> No
     assert (note is not None) is problem
 
 
+def test_schemas_are_the_ones_kubernetes_validate_reads() -> None:
+    """The schema directory is read without importing kubernetes_validate; it must agree with it."""
+    from kubernetes_validate import utils
+
+    assert validation.bundled_versions() == tuple(
+        sorted({utils.major_minor(v) for v in utils.all_versions()}, key=validation._key)
+    )
+    newest_full = utils.latest_version()
+    newest = validation.bundled_versions()[-1]
+    for name in ("_definitions.json", "pod-v1.json", "deployment-apps-v1.json"):
+        theirs = utils.schema_contents(f"kubernetes-json-schema/v{newest_full}-local/{name}", newest_full)
+        assert validation._schema(newest, name) == theirs
+
+
 def test_version_older_than_bundled_blocks_change() -> None:
     version, note = validation.resolve_version("1.10")
     assert version is None
