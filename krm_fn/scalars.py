@@ -66,6 +66,8 @@ def single_quoted(value: str) -> str | None:
 
 def render_scalar(value: Any, style: str | None = None, flow: bool = False) -> str:
     """Render a scalar, keeping ``style`` ('"', "'", or plain) where it can carry the value."""
+    if type(value) is str and not style:
+        return _render_str(value, flow)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -77,9 +79,24 @@ def render_scalar(value: Any, style: str | None = None, flow: bool = False) -> s
         quoted = single_quoted(text)
         if quoted is not None:
             return quoted
-    if style in (None, "") and is_plain_safe(text, flow):
-        return text
+    if not style:
+        return _render_str(text, flow)
     if style != '"' and '"' in text:
+        quoted = single_quoted(text)
+        if quoted is not None:
+            return quoted
+    return double_quoted(text)
+
+
+@functools.lru_cache(maxsize=2**16)
+def _render_str(text: str, flow: bool) -> str:
+    """A string with no style to keep: plain where that is safe, else quoted.
+
+    Cached: results and new blocks repeat the same keys, kinds, names and paths many times over.
+    """
+    if is_plain_safe(text, flow):
+        return text
+    if '"' in text:
         quoted = single_quoted(text)
         if quoted is not None:
             return quoted
@@ -125,7 +142,9 @@ def mapping_lines(value: Mapping[Any, Any], col: int, layout: Layout) -> list[st
     pad = " " * col
     for key, item in value.items():
         head = f"{pad}{render_scalar(key)}:"
-        if not is_collection(item):
+        if type(item) is str:  # most values: skip the generic checks below
+            lines.append(f"{head} {_render_str(item, False)}")
+        elif not is_collection(item):
             lines.append(f"{head} {_inline(item)}")
         elif isinstance(item, Mapping):
             lines.append(head)
@@ -141,6 +160,9 @@ def sequence_lines(value: Sequence[Any], col: int, layout: Layout) -> list[str]:
     lines: list[str] = []
     pad = " " * col
     for item in value:
+        if type(item) is str:
+            lines.append(f"{pad}- {_render_str(item, False)}")
+            continue
         if not is_collection(item):
             lines.append(f"{pad}- {_inline(item)}")
             continue
