@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from krm_fn.resource import Resource
 from krm_fn.results import Field, Result
@@ -105,10 +106,54 @@ def resolve_version(wanted: str | None) -> tuple[str | None, str | None]:
 
 @functools.cache
 def _definitions(version: str) -> Any:
-    """The ``_definitions.json`` resource of one version, loaded once."""
-    from referencing import Resource as RefResource
+    """The ``_definitions.json`` document of one version, loaded once."""
+    return _schema(version, "_definitions.json")
 
-    return RefResource.from_contents(_schema(version, "_definitions.json"))
+
+# Keywords whose values are instance data, not schemas: a "$ref" in them is not a reference.
+_DATA_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples"})
+
+
+def inline_refs(schema: Any, base: str, definitions: Mapping[str, Any]) -> Any:
+    """``schema`` with each ``$ref`` into ``definitions`` replaced by the definition it names.
+
+    jsonschema resolves a ``$ref`` on every visit (a registry lookup and a new validator each
+    time); for a pod that was a third of the validation time. In Draft 2020-12 a ``$ref`` applies
+    beside its sibling keywords, so ``{"$ref": X, ...}`` becomes ``{"allOf": [X], ...}``, or X
+    itself when the only sibling is a description. A reference back into a definition that is
+    being inlined (a recursive type), or to anything else, is kept as an absolute ``$ref`` that
+    the registry resolves as before. Inlined definitions are shared, not copied.
+    """
+    defs_id = str(definitions.get("$id", ""))
+    table = definitions.get("$defs", {})
+    done: dict[str, Any] = {}
+
+    def target(ref: str, at: str) -> tuple[str, str | None]:
+        absolute = urljoin(at, ref)
+        doc, _, frag = absolute.partition("#")
+        name = frag[len("/$defs/") :] if frag.startswith("/$defs/") else None
+        ok = doc == defs_id and name is not None and "/" not in name and name in table
+        return absolute, name if ok else None
+
+    def walk(node: Any, at: str, stack: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(x, at, stack) for x in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        rest = {k: v if k in _DATA_KEYWORDS else walk(v, at, stack) for k, v in node.items() if k != "$ref"}
+        if not isinstance(ref, str):
+            return rest if "$ref" not in node else {**rest, "$ref": walk(node["$ref"], at, stack)}
+        absolute, name = target(ref, at)
+        if name is None or name in stack:
+            return {**rest, "$ref": absolute}
+        if name not in done:
+            done[name] = walk(table[name], defs_id, (*stack, name))
+        if set(rest) - {"description"}:
+            return {**rest, "allOf": [*rest.get("allOf", []), done[name]]}
+        return done[name]
+
+    return walk(schema, base, ())
 
 
 @functools.cache
@@ -121,9 +166,11 @@ def _validator(version: str, api_version: str, kind: str) -> Any:
     # Same file naming as kubernetes_validate.validate(): apps/v1 -> apps-v1, v1 -> v1.
     api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     schema = _schema(version, f"{kind.lower()}-{api}.json")
+    definitions = _definitions(version)
     registry: Registry[Any] = RefResource.from_contents(schema) @ Registry()
-    registry = _definitions(version) @ registry
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    registry = RefResource.from_contents(definitions) @ registry
+    inlined = inline_refs(schema, str(schema.get("$id", "")), definitions)
+    return jsonschema.Draft202012Validator(inlined, registry=registry)
 
 
 def schema_errors(data: Mapping[str, Any], version: str) -> list[tuple[str, str]]:
