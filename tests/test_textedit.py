@@ -180,3 +180,30 @@ def test_new_values_never_carry_anchors() -> None:
     out, _ = edit_item("x: 1\n", [SetValue(("y",), [shared, shared])], data={"x": 1})
     assert "&" not in out
     assert "*" not in out
+
+
+POD_ENDING_IN_ITS_CONTAINER = """\
+spec:
+  containers:
+  - name: c
+    image: i  # the last line of the container and of the spec
+"""
+
+
+@pytest.mark.parametrize("outer_first", [False, True])
+def test_inner_then_outer_insert_at_one_position(monkeypatch: pytest.MonkeyPatch, outer_first: bool) -> None:
+    """New keys for the last container and for the spec go at the same place: inner first, in one pass."""
+    from krm_fn import textedit
+
+    composed: list[str] = []
+    real = textedit.compose
+    monkeypatch.setattr(textedit, "compose", lambda text: composed.append(text) or real(text))
+    inner = SetValue(("spec", "containers", 0, "volumeMounts"), [{"name": "m", "mountPath": "/mnt"}])
+    outer = SetValue(("spec", "volumes"), [{"name": "m", "persistentVolumeClaim": {"claimName": "c"}}])
+    out = _check(POD_ENDING_IN_ITS_CONTAINER, [outer, inner] if outer_first else [inner, outer])
+    assert out == POD_ENDING_IN_ITS_CONTAINER + (
+        "    volumeMounts:\n    - name: m\n      mountPath: /mnt\n"
+        "  volumes:\n  - name: m\n    persistentVolumeClaim:\n      claimName: c\n"
+    )
+    # Inner then outer is spliced from one composition; the other order composes again between.
+    assert len(composed) == (2 if outer_first else 1) + 1  # + the final read-back in edit_in_place
