@@ -197,7 +197,12 @@ def test_inner_then_outer_insert_at_one_position(monkeypatch: pytest.MonkeyPatch
 
     composed: list[str] = []
     real = textedit.compose
-    monkeypatch.setattr(textedit, "compose", lambda text: composed.append(text) or real(text))
+
+    def spy(text: str) -> yaml.Node:
+        composed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(textedit, "compose", spy)
     inner = SetValue(("spec", "containers", 0, "volumeMounts"), [{"name": "m", "mountPath": "/mnt"}])
     outer = SetValue(("spec", "volumes"), [{"name": "m", "persistentVolumeClaim": {"claimName": "c"}}])
     out = _check(POD_ENDING_IN_ITS_CONTAINER, [outer, inner] if outer_first else [inner, outer])
