@@ -1,8 +1,9 @@
 """The schema validator with its references inlined finds exactly what kubernetes-validate's way finds.
 
-``validation._validator`` inlines the ``$ref``s of the bundled schemas for speed; the reference here
-is the validator ``kubernetes_validate.validate()`` builds: the kind's schema as shipped, with the
-definitions document in a ``referencing`` registry.
+``validation.compiled(..., inline=True)``, used once a bundle has many workloads of one kind, inlines
+the ``$ref``s of the bundled schemas for speed; the reference here is the validator
+``kubernetes_validate.validate()`` builds: the kind's schema as shipped, with the definitions
+document in a ``referencing`` registry.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def _errors(validator: Any, data: Any) -> list[tuple[str, str]]:
 
 
 def _same_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
-    ours = validation.schema_errors(data, NEWEST)
+    inlined = validation.compiled(NEWEST, data["apiVersion"], data["kind"], inline=True)
+    ours = _errors(inlined, data)
     assert ours == _errors(_reference(data["apiVersion"], data["kind"]), data)
+    assert ours == validation.schema_errors(data, NEWEST)
     return ours
 
 
@@ -142,3 +145,19 @@ def test_no_reference_is_left_but_recursive_ones(kind: tuple[str, str]) -> None:
 
     walk(inlined)
     assert all(ref.startswith(definitions["$id"] + "#/$defs/") for ref in left), left[:3]
+
+
+def test_the_inlined_schema_is_used_once_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    kind = validation._KindValidator(NEWEST, "v1", "Pod")
+    used: list[bool] = []
+    real = validation.compiled
+
+    def spy(*key: str, inline: bool) -> Any:
+        used.append(inline)
+        return real(*key, inline=inline)
+
+    monkeypatch.setattr(validation, "compiled", spy)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}}
+    for _ in range(validation._KindValidator.INLINE_AFTER + 2):
+        assert list(kind.iter_errors(pod)) == []
+    assert used == [False] * validation._KindValidator.INLINE_AFTER + [True, True]
