@@ -3,9 +3,9 @@
 Manifests in a GitOps repository are written by many hands. Before any item reaches the rules this
 module makes sure that:
 
-- the input is not larger than ``maxInputBytes`` and not nested deeper than ``maxDepth`` (checked on
-  the raw bytes, *before* the YAML composer runs: libyaml's composer recurses in C and crashes the
-  process on a few ten thousand nested brackets);
+- the input is not larger than ``maxInputBytes`` and not nested deeper than ``maxDepth`` (the size
+  on the raw bytes; the depth on the composed tree, after a cheap bound on the raw bytes has made
+  sure that libyaml's composer, which recurses in C, has the stack for it: ``source.on_deep_stack``);
 - aliases do not stand for more than ``maxAliases`` nodes in total ("billion laughs"), and no alias
   refers to a node that contains it;
 - no tag outside YAML's core schema (``!!python/...``, ``!custom``) is ever constructed;
@@ -213,8 +213,8 @@ def _tree_problems(node: yaml.Node, walk: _Walk) -> Iterator[Problem]:
     """Duplicate or non-scalar keys and unsafe tags, walking without recursion; LimitError when too deep.
 
     The exact depth is measured here, on the composed tree, level by level: before composing only
-    a cheap bound is checked, and only a bound beyond what the composer survives costs an event
-    pass. This runs on every item, so it is written for speed (no per-node tuples, exact types).
+    a cheap bound is checked, and only a bound beyond what the composer's thread stack covers costs
+    an event pass. This runs on every item, so it is written for speed (no per-node tuples, exact types).
     """
     mapping, sequence, scalar = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
     safe, fragile, merge = SAFE_TAGS, _FRAGILE, _CORE + "merge"
