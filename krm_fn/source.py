@@ -160,7 +160,8 @@ def on_deep_stack(text: str, compose: Callable[[], _T]) -> _T:
     previous = threading.stack_size()
     try:
         threading.stack_size(min(bound, THREAD_SAFE_DEPTH) * STACK_PER_LEVEL + 2**20)
-        worker = threading.Thread(target=run, name="compose")
+        # A daemon: an interrupted run must not wait for the compose to finish before exiting.
+        worker = threading.Thread(target=run, name="compose", daemon=True)
         worker.start()
     except (RuntimeError, MemoryError, ValueError):
         raise InputError("input is nested too deeply to be read on this machine (no stack for it)") from None
