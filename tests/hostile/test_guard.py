@@ -175,3 +175,20 @@ def test_depth_is_measured_exactly_on_the_tree() -> None:
     assert screened.measure.depth == 6  # root, items, the item, a, its inner list, {b: 1}
     with pytest.raises(LimitError, match="nested more than 5 levels"):
         guard.screen(raw, read_resource_list, Limits(max_depth=5))
+
+
+def test_no_stack_for_the_composer_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine that refuses the composer thread's stack gets a one-line refusal, not a crash."""
+    import threading
+
+    from krm_fn import source
+
+    def refuse(size: int = 0) -> int:
+        if size:
+            raise ValueError("size not valid")
+        return 0
+
+    monkeypatch.setattr(threading, "stack_size", refuse)
+    with pytest.raises(source.InputError, match="no stack for it"):
+        source.compose_single("[" * 6_000 + "]" * 6_000)
+    assert source.compose_single("[[1]]") is not None  # shallow text never needs the thread
