@@ -7,7 +7,6 @@ composed node. The pure core asks for an item's data only when the item can conc
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +35,11 @@ THREAD_SAFE_DEPTH = 100_000
 STACK_PER_LEVEL = 1024
 # A line prefix of indentation and indicators at least this long is rare enough to measure exactly.
 _LONG_PREFIX = 256
-_PREFIX = re.compile(rb"^[ \t?:-]*", re.MULTILINE)
-_LONG = re.compile(rb"\n[ \t?:-]{" + str(_LONG_PREFIX).encode() + rb"}")
+# For the depth bound, every character that can stand before a line's content at a deeper block
+# level (indentation and the indicators - ? :) becomes a space, and every line break a newline.
+# libyaml breaks lines at LF, CR, NEL (C2 85), LS (E2 80 A8) and PS (E2 80 A9); each break's last
+# byte stands for it, so a few more places count as line starts, which only loosens the bound.
+_PREFIX_CHARS = bytes.maketrans(b"\t?:-\r\x85\xa8\xa9", b"    \n\n\n\n")
 _T = TypeVar("_T")
 
 
@@ -134,10 +136,10 @@ def depth_bound(text: str | bytes) -> int:
     """
     raw = text.encode() if isinstance(text, str) else text
     flow = raw.count(b"[") + raw.count(b"{")
-    # Prefixes are only all measured when one of them is long: the search is ten times faster.
-    first = _PREFIX.match(raw)
-    if _LONG.search(raw) is not None or (first is not None and len(first[0]) >= _LONG_PREFIX):
-        block = max((len(m) for m in _PREFIX.findall(raw)), default=0)
+    lines = raw.translate(_PREFIX_CHARS)
+    # Prefixes are only all measured when one of them is long: the search is much faster.
+    if b"\n" + b" " * _LONG_PREFIX in lines or lines.startswith(b" " * _LONG_PREFIX):
+        block = max(len(line) - len(line.lstrip(b" ")) for line in lines.split(b"\n"))
     else:
         block = _LONG_PREFIX
     return block + flow + 3

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from krm_fn import guard
+from krm_fn import guard, source
 from krm_fn.guard import LimitError, Limits, Measure, Screened
 from krm_fn.results import Result
 from krm_fn.source import depth_bound, read_resource_list
@@ -55,14 +55,20 @@ _TREE = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(_TREE, st.sampled_from([None, True, False]), st.integers(2, 6), st.booleans())
-def test_depth_bound_is_never_below_the_real_depth(tree: Any, flow: bool | None, indent: int, crlf: bool) -> None:
-    """The cheap bound decides whether the exact count runs: it must never be too low."""
+@given(_TREE, st.sampled_from([None, True, False]), st.integers(2, 6), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_depth_bound_is_never_below_the_real_depth(tree: Any, flow: bool | None, indent: int, newline: str) -> None:
+    """The cheap bound decides how the composer runs: it must never be too low.
+
+    With the long-prefix threshold at 0, every line prefix is measured: the exact path is checked,
+    not only the shortcut that assumes 256.
+    """
     text = yaml.safe_dump(tree, default_flow_style=flow, indent=indent, allow_unicode=True)
-    if crlf:
-        text = text.replace("\n", "\r\n")
-    assert depth_bound(text.encode()) >= _depth(text)
-    assert depth_bound(text) >= _depth(text)
+    text = text.replace("\n", newline)
+    for threshold in (0, source._LONG_PREFIX):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(source, "_LONG_PREFIX", threshold)
+            assert depth_bound(text.encode()) >= _depth(text)
+            assert depth_bound(text) >= _depth(text)
 
 
 @pytest.mark.parametrize(
@@ -78,6 +84,9 @@ def test_depth_bound_is_never_below_the_real_depth(tree: Any, flow: bool | None,
         "- " * 400 + "x\n",
         "a:\n" + "- " * 400 + "x\n",
         "".join("  " * i + f"k{i}:\n" for i in range(300)) + "  " * 300 + "v\n",
+        # Line breaks other than LF: libyaml also breaks lines at CR, NEL, LS and PS.
+        "items:\r" + "- " * 400 + "x\r",
+        "items:\u2028" + "- " * 400 + "x\n",
     ],
 )
 def test_depth_bound_on_tricky_layouts(text: str) -> None:

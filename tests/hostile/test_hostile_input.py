@@ -266,6 +266,8 @@ CASES: list[Any] = [
     Case("deep-flow-composed", (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode(), 2, "nested more"),
     # Composed (the bound is within the composer thread's stack), so the syntax error is found first.
     Case("deep-flow-unclosed", (HEAD + "items:\n- " + "{a: " * 20_000 + "\n").encode(), 2, "not valid YAML"),
+    # Lines broken by CR alone: the bound must see them as lines, or the composer would crash.
+    Case("deep-block-cr", (HEAD + "items:\n").replace("\n", "\r").encode() + b"- " * 40_000 + b"x\r", 2, "nested more"),
     Case(
         "deep-block",
         (HEAD + "items:\n" + "".join("  " * i + "- \n" for i in range(2_000))).encode(),
