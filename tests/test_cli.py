@@ -144,3 +144,38 @@ def test_help_and_version_on_every_command(command: list[str]) -> None:
     version = run(*command, "--version")
     assert version.returncode == 0
     assert b"kserve-pvc-fn" in version.stdout
+
+
+def test_krm_mode_imports_no_argument_parser() -> None:
+    """kustomize and kpt start the function without arguments: that path must not pay for click.
+
+    Nor for kubernetes_validate.utils (packaging, importlib_resources), even when a changed pod is
+    validated; nor for ruamel.yaml, which only a re-emit needs.
+    """
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "p",
+            "annotations": {"internal.serving.kserve.io/storage-initializer-sourceuri": "pvc://c/m"},
+        },
+        "spec": {"containers": [{"name": "kserve-container", "image": "srv:1"}]},
+    }
+    stdin = yaml.safe_dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [pod]})
+    code = (
+        "import sys\n"
+        "from krm_fn.cli import main\n"
+        "try:\n"
+        "    main([])\n"
+        "except SystemExit as done:\n"
+        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'jsonschema')\n"
+        "    loaded = [m for m in watched if m in sys.modules]\n"
+        "    print(done.code, *loaded, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=stdin.encode(), capture_output=True, timeout=60, check=False
+    )
+    code_and_modules = proc.stderr.decode().split()
+    # The pod was changed and validated (jsonschema is loaded), and nothing else on the list was.
+    assert code_and_modules == ["0", "jsonschema"], proc.stderr.decode()[-2000:]
+    assert yaml.safe_load(proc.stdout)["items"][0]["spec"]["volumes"]
