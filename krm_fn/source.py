@@ -161,7 +161,9 @@ def on_deep_stack(text: str, compose: Callable[[], _T]) -> _T:
 
     previous = threading.stack_size()
     try:
-        threading.stack_size(min(bound, THREAD_SAFE_DEPTH) * STACK_PER_LEVEL + 2**20)
+        # Whole 64 KiB units: some systems (macOS) take only multiples of the page size.
+        units = -(-(min(bound, THREAD_SAFE_DEPTH) * STACK_PER_LEVEL + 2**20) // 2**16)
+        threading.stack_size(units * 2**16)
         # A daemon: an interrupted run must not wait for the compose to finish before exiting.
         worker = threading.Thread(target=run, name="compose", daemon=True)
         worker.start()

@@ -201,3 +201,24 @@ def test_no_stack_for_the_composer_is_an_input_error(monkeypatch: pytest.MonkeyP
     with pytest.raises(source.InputError, match="no stack for it"):
         source.compose_single("[" * 6_000 + "]" * 6_000)
     assert source.compose_single("[[1]]") is not None  # shallow text never needs the thread
+
+
+def test_the_composer_stack_is_whole_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS refuses a thread stack size that is not a multiple of its page size (16 KiB on arm64)."""
+    import threading
+
+    from krm_fn import source
+
+    asked: list[int] = []
+    real = threading.stack_size
+
+    def record(size: int = 0) -> int:
+        if size:
+            asked.append(size)
+        return real(size)
+
+    monkeypatch.setattr(threading, "stack_size", record)
+    levels = 5_001  # a bound that is not a multiple of anything in particular
+    assert source.compose_single("[" * levels + "]" * levels) is not None
+    assert asked
+    assert all(size % 2**14 == 0 for size in asked), asked
