@@ -134,7 +134,7 @@ def depth_bound(text: str | bytes) -> int:
     (``-``, ``?``, ``:``) before its line's content; a flow collection needs a bracket. So the
     longest such line prefix plus every bracket in the text bounds the depth from above.
     """
-    raw = text.encode() if isinstance(text, str) else text
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     flow = raw.count(b"[") + raw.count(b"{")
     lines = raw.translate(_PREFIX_CHARS)
     # Prefixes are only all measured when one of them is long: the search is much faster.
