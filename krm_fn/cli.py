@@ -36,6 +36,12 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
 
 
+def refuse(err: Exception) -> int:
+    """Say on stderr, in one line, why the input is not read at all; the exit code for it."""
+    print(f"kserve-pvc-fn: {err}", file=sys.stderr)
+    return EXIT_NOT_A_RESOURCE_LIST
+
+
 def run_function() -> int:
     """The KRM function: a ResourceList from stdin to stdout, messages on stderr; the exit code."""
     from krm_fn.pipeline import run_krm
@@ -44,8 +50,7 @@ def run_function() -> int:
     try:
         answer = run_krm(read_stdin())
     except InputError as err:
-        print(f"kserve-pvc-fn: {err}", file=sys.stderr)
-        return EXIT_NOT_A_RESOURCE_LIST
+        return refuse(err)
     sys.stdout.write(answer.stdout)
     sys.stdout.flush()
     if answer.exit_code:

@@ -15,9 +15,8 @@ from typing import Any
 import click
 import yaml
 
-from krm_fn.cli import read_stdin, run_function, table
+from krm_fn.cli import read_stdin, refuse, run_function, table
 from krm_fn.pipeline import Rendered, run_render
-from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST
 from krm_fn.source import InputError
 
 _KRM_HELP = """\
@@ -61,8 +60,7 @@ _VERSION = click.option(
 
 
 def _fail_input(err: InputError) -> None:
-    click.echo(f"kserve-pvc-fn: {err}", err=True)
-    sys.exit(EXIT_NOT_A_RESOURCE_LIST)
+    sys.exit(refuse(err))
 
 
 @click.group(

@@ -81,11 +81,7 @@ def render_scalar(value: Any, style: str | None = None, flow: bool = False) -> s
             return quoted
     if not style:
         return _render_str(text, flow)
-    if style != '"' and '"' in text:
-        quoted = single_quoted(text)
-        if quoted is not None:
-            return quoted
-    return double_quoted(text)
+    return _quoted(text, double=style == '"')
 
 
 @functools.lru_cache(maxsize=2**16)
@@ -94,9 +90,12 @@ def _render_str(text: str, flow: bool) -> str:
 
     Cached: results and new blocks repeat the same keys, kinds, names and paths many times over.
     """
-    if is_plain_safe(text, flow):
-        return text
-    if '"' in text:
+    return text if is_plain_safe(text, flow) else _quoted(text)
+
+
+def _quoted(text: str, double: bool = False) -> str:
+    """Single-quoted when ``text`` holds a double quote (unless ``double`` is asked for), else double-quoted."""
+    if not double and '"' in text:
         quoted = single_quoted(text)
         if quoted is not None:
             return quoted

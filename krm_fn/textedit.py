@@ -352,27 +352,19 @@ def _related(a: Path, b: Path) -> bool:
     return a[:n] == b[:n]
 
 
-def _siblings(a: Splice, a_anchor: Path, b: Splice, b_anchor: Path) -> bool:
-    """Two insertions of new entries into the same block collection: they may share a position, in order.
+def _may_follow(later: Splice, later_anchor: Path, earlier: Splice, earlier_anchor: Path) -> bool:
+    """Whether a later insertion may be spliced right after an earlier one at the same position.
 
-    (Block insertions are whole lines; a flow insertion's separator depends on what is already there.)
-    """
-    whole_lines = a.new.endswith("\n") and b.new.endswith("\n")
-    inserts = a.start == a.end and b.start == b.end
-    return whole_lines and inserts and len(a_anchor) == len(b_anchor) and a_anchor[:-1] == b_anchor[:-1]
-
-
-def _outer_after_inner(later: Splice, later_anchor: Path, earlier: Splice, earlier_anchor: Path) -> bool:
-    """A later whole-line insertion into a collection that encloses an earlier one's, at the same position.
-
-    A block collection that ends where an enclosing one ends (a pod's last container, and the pod
-    spec): the inner collection's new lines come first, indented deeper, then the outer one's, as
-    spliced in this order. The other order needs the text composed again.
+    Both must insert whole lines (a flow insertion's separator depends on what is already there),
+    and the later one's collection must be the earlier one's (new entries, in order) or enclose it:
+    a block collection that ends where an enclosing one ends (a pod's last container, and the pod
+    spec) takes its new lines first, indented deeper, then the outer one's. The other order needs
+    the text composed again.
     """
     whole_lines = later.new.endswith("\n") and earlier.new.endswith("\n")
     inserts = later.start == later.end and earlier.start == earlier.end
     outer, inner = later_anchor[:-1], earlier_anchor[:-1]
-    return whole_lines and inserts and len(outer) < len(inner) and inner[: len(outer)] == outer
+    return whole_lines and inserts and len(outer) <= len(inner) and inner[: len(outer)] == outer
 
 
 def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
@@ -398,11 +390,7 @@ def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
             or (sp.start < other.end and other.start < sp.end)
             or (other.start < sp.start < other.end)
             or (sp.start < other.start < sp.end)
-            or (
-                sp.start == other.start
-                and not _siblings(sp, anchor, other, other_anchor)
-                and not _outer_after_inner(sp, anchor, other, other_anchor)
-            )
+            or (sp.start == other.start and not _may_follow(sp, anchor, other, other_anchor))
             for other, other_anchor, path in pending
         )
         if clash:

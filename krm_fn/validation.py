@@ -140,10 +140,14 @@ def inline_refs(schema: Any, base: str, definitions: Mapping[str, Any]) -> Any:
             return [walk(x, at, stack) for x in node]
         if not isinstance(node, dict):
             return node
-        ref = node.get("$ref")
-        rest = {k: v if k in _DATA_KEYWORDS else walk(v, at, stack) for k, v in node.items() if k != "$ref"}
+        ref = node.get("$ref")  # not a string: a property that happens to be called "$ref"
+        rest = {
+            k: v if k in _DATA_KEYWORDS else walk(v, at, stack)
+            for k, v in node.items()
+            if k != "$ref" or not isinstance(ref, str)
+        }
         if not isinstance(ref, str):
-            return rest if "$ref" not in node else {**rest, "$ref": walk(node["$ref"], at, stack)}
+            return rest
         absolute, name = target(ref, at)
         if name is None or name in stack:
             return {**rest, "$ref": absolute}
