@@ -271,11 +271,11 @@ def check(res: Resource, ctx: Context) -> Outcome:
             )
         annotations[injector.READONLY_ANNOTATION] = want
 
-    # Repairs first, so that their ops address the entries as they are in the input.
-    original = copy.deepcopy(dict(pod.spec))
-    repaired = copy.deepcopy(original)
+    # Repairs first, so that their ops address the entries as they are in the input. They are
+    # made on a copy; the resource's own data is what they are compared with.
+    repaired = copy.deepcopy(dict(pod.spec))
     messages = _repair_file_mounts(res, pod, repaired, ctx, out)
-    for op in diff_ops(original, repaired, pod.spec_path):
+    for op in diff_ops(pod.spec, repaired, pod.spec_path):
         out.changes.append(Change(op.path, get_path(res.data, op.path), op.value, messages[op.path]))
 
     if not uses_pvc or uri is None:
