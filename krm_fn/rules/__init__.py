@@ -14,9 +14,9 @@ from functools import cached_property
 from typing import Any
 
 from krm_fn.config import PolicySpec
-from krm_fn.ops import Path
+from krm_fn.ops import Path, format_path
 from krm_fn.resource import Resource
-from krm_fn.results import Result
+from krm_fn.results import Field, Result, Severity
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,13 @@ class Change:
     message: str
     original_uri: bool = False
     append: bool = False
+
+
+def finding(
+    res: Resource, severity: Severity, message: str, path: Path, current: Any = None, *, proposed: Any = None
+) -> Result:
+    """A result about one field of ``res``: its path, the value there and, if any, what to write instead."""
+    return Result(message, severity, res.ref, Field(format_path(path), current, proposed), res.file)
 
 
 @dataclass

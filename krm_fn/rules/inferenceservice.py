@@ -41,10 +41,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from krm_fn import uris
-from krm_fn.ops import Path, format_path
+from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.results import Field, Result
-from krm_fn.rules import Change, Context, Outcome
+from krm_fn.rules import Change, Context, Outcome, finding
 
 GROUP = "serving.kserve.io"
 READONLY_ANNOTATION = "storage.kserve.io/readonly"
@@ -168,18 +167,6 @@ def uri_fields(res: Resource, model_mount_path: str = "/mnt/models") -> Iterator
                     yield UriField(("spec", "model", "lora", "adapters", i, "uri"), uri, None)
 
 
-def _result(
-    res: Resource,
-    severity: uris.Severity,
-    message: str,
-    path: Path,
-    current: Any = None,
-    *,
-    proposed: Any = None,
-) -> Result:
-    return Result(message, severity, res.ref, Field(format_path(path), current, proposed), res.file)
-
-
 _IMPLEMENTATIONS = ("model", *SHORTHANDS, "art")
 
 
@@ -222,13 +209,13 @@ def _validate_components(res: Resource, out: Outcome) -> None:
         single = _implementation_uri(base, comp)
         if isinstance(entries, list) and single is not None:
             out.findings.append(
-                _result(
+                finding(
                     res,
                     "error",
                     f"{format_path(base)} sets both {format_path(single)} and storageUris; "
                     "KServe accepts only one of them",
                     (*base, "storageUris"),
-                    _str(_get(res.data, single)),
+                    _str(get_path(res.data, single)),
                 )
             )
         for i, entry in _storage_uri_entries(comp):
@@ -237,7 +224,7 @@ def _validate_components(res: Resource, out: Outcome) -> None:
                 continue
             if (problem := _mount_path_problem(mount)) is not None:
                 out.findings.append(
-                    _result(
+                    finding(
                         res,
                         "error",
                         f"{format_path(base)}.storageUris[{i}].mountPath {mount!r} {problem}; "
@@ -248,20 +235,11 @@ def _validate_components(res: Resource, out: Outcome) -> None:
                 )
 
 
-def _get(data: Any, path: Path) -> Any:
-    for part in path:
-        if isinstance(part, int):
-            data = data[part] if isinstance(data, list) and part < len(data) else None
-        else:
-            data = mapping(data).get(part)
-    return data
-
-
 def _trained_model(res: Resource, out: Outcome) -> None:
     uri = _str(mapping(mapping(res.data.get("spec")).get("model")).get("storageUri"))
     if uri is not None and uris.is_pvc_uri(uri):
         out.findings.append(
-            _result(
+            finding(
                 res,
                 "error",
                 f"TrainedModel storageUri {uri!r}: KServe accepts only s3, gs, http and https URIs here, not pvc://",
@@ -297,18 +275,18 @@ def check(res: Resource, ctx: Context) -> Outcome:
         # The info finding of a rewrite is the change's own result; everything else is reported as is.
         is_change = [f.code == "file-uri" and f.severity == "info" for f in decision.findings]
         change_messages = [f.message for f, c in zip(decision.findings, is_change, strict=True) if c]
-        for finding, change in zip(decision.findings, is_change, strict=True):
-            if change or (finding.code in SERVER_HINTS and not fld.server_hints):
+        for found, change in zip(decision.findings, is_change, strict=True):
+            if change or (found.code in SERVER_HINTS and not fld.server_hints):
                 continue
             out.findings.append(
-                _result(
+                finding(
                     res,
-                    finding.severity,
-                    finding.message,
+                    found.severity,
+                    found.message,
                     fld.path,
                     fld.value,
                     # An error keeps the URI, but its result still shows what to write instead.
-                    proposed=finding.proposed or decision.new_uri,
+                    proposed=found.proposed or decision.new_uri,
                 )
             )
         if decision.new_uri is not None:
@@ -320,7 +298,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
             out.changes.append(Change(fld.path, fld.value, decision.new_uri, message, original_uri=True))
     if override is not None and path_type is None:
         out.findings.append(
-            _result(
+            finding(
                 res,
                 "warning",
                 f"{PATH_TYPE_ANNOTATION} must be 'file' or 'directory', got {override!r}; ignored",

@@ -35,8 +35,7 @@ from typing import Any
 from krm_fn import injector, uris
 from krm_fn.ops import Append, Path, diff_ops, format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.results import Field, Result
-from krm_fn.rules import Change, Context, Outcome
+from krm_fn.rules import Change, Context, Outcome, finding
 
 KNATIVE_SERVICE_API = "serving.knative.dev/v1"
 
@@ -93,10 +92,6 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _result(res: Resource, severity: uris.Severity, message: str, path: Path, current: Any = None) -> Result:
-    return Result(message, severity, res.ref, Field(format_path(path), current), res.file)
-
-
 # -- file mounts on directory paths ---------------------------------------------------------------
 
 
@@ -140,7 +135,7 @@ def _repair_file_mounts(
                         if archive
                         else "mount its directory instead"
                     )
-                    out.findings.append(_result(res, "error", f"{what}; {why}", (*where, "subPath"), sub))
+                    out.findings.append(finding(res, "error", f"{what}; {why}", (*where, "subPath"), sub))
                     continue
                 if policy.fileUris == "file-mount":
                     new_target = f"{target.rstrip('/')}/{name}"
@@ -187,13 +182,11 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
     # The info "file-uri" finding describes the rewrite; it becomes the change's message.
     rewrites = [f for f in decision.findings if f.code == "file-uri" and f.severity == "info"]
     file_mount = policy.fileUris == "file-mount" and bool(rewrites)
-    for finding in decision.findings:
-        if finding in rewrites:
+    for found in decision.findings:
+        if found in rewrites:
             continue  # reported as the change of the annotation (or the file mount) below
         proposed = None if file_mount else decision.new_uri
-        out.findings.append(
-            Result(finding.message, finding.severity, res.ref, Field(format_path(source_path), uri, proposed), res.file)
-        )
+        out.findings.append(finding(res, found.severity, found.message, source_path, uri, proposed=proposed))
     if decision.has_error or any(f.code == "template" for f in decision.findings):
         return None
     if file_mount:
@@ -299,7 +292,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
         )
     except injector.InjectionError as err:
         out.findings.append(
-            _result(
+            finding(
                 res,
                 "error",
                 f"{err}: KServe's webhook rejects this pod; the container serving the model must be "

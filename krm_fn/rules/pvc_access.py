@@ -152,7 +152,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
         if several and not shared:
             if RWOP in modes and RWO not in modes:
                 out.findings.append(
-                    _result(
+                    finding(
                         res,
                         "error",
                         f"claim {use.claim!r} is ReadWriteOncePod, but {use.who} runs {count}: only one pod can "
@@ -163,7 +163,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                 )
             elif RWO in modes:
                 out.findings.append(
-                    _result(
+                    finding(
                         res,
                         "warning",
                         f"claim {use.claim!r} is ReadWriteOnce, but {use.who} runs {count}: every pod must run on "
@@ -174,7 +174,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                 )
         if use.writable and modes <= {ROX}:
             out.findings.append(
-                _result(
+                finding(
                     res,
                     "error",
                     f"claim {use.claim!r} is only ReadOnlyMany, but {use.who} mounts it writable "
@@ -185,5 +185,5 @@ def check(res: Resource, ctx: Context) -> Outcome:
     return out
 
 
-def _result(res: Resource, severity: uris.Severity, message: str, path: Path, current: Any = None) -> Result:
+def finding(res: Resource, severity: uris.Severity, message: str, path: Path, current: Any = None) -> Result:
     return Result(message, severity, res.ref, Field(format_path(path), current), res.file)
