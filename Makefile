@@ -4,12 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs image bench fuzz clean
+.PHONY: demo test test-latest lock lint typecheck unit docs image bench fuzz clean
 
-$(STAMP): pyproject.toml
+# Everything comes from the hash-pinned locks in requirements/, the package itself without
+# resolving anything (and without build isolation, so setuptools is the locked one too).
+$(STAMP): pyproject.toml requirements/dev.txt requirements/old-libyaml.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --require-hashes --no-deps --target $(VENV)/old-libyaml -r requirements/old-libyaml.txt
 	touch $(STAMP)
 
 ## demo: run the function on the bundled example and show what changed
@@ -31,6 +34,25 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest
 
+## test-latest: the suite against the newest releases the registry serves (finds drift; not in CI)
+LATEST := .venv-latest
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade -e '.[dev,bench]'
+	$(LATEST)/bin/python -m pip install --quiet --no-deps --target $(LATEST)/old-libyaml -r requirements/old-libyaml.in
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest
+
+## lock: re-resolve every lock in requirements/ to the newest releases (then run `make test`)
+PIP_COMPILE = $(abspath $(VENV))/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(STAMP)
+	cd requirements && $(PIP_COMPILE) -o runtime.txt runtime.in
+	cd requirements && $(PIP_COMPILE) -o dev.txt dev.in
+	cd requirements && $(PIP_COMPILE) -o old-libyaml.txt old-libyaml.in
+
 ## docs: regenerate the config reference in README.md from the pydantic models
 docs: $(STAMP)
 	$(PY) -m krm_fn.docs README.md
@@ -41,7 +63,6 @@ image:
 
 ## bench: measure against the libyaml round trip and the import floor
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py
 
 ## fuzz: fuzz the reader with atheris (FUZZ_SECONDS, default 300; not in CI); findings in .venv/fuzz-findings/
@@ -51,4 +72,4 @@ fuzz: $(STAMP)
 	$(PY) fuzz/fuzz_reader.py $(VENV)/fuzz-corpus fuzz/corpus -max_total_time=$${FUZZ_SECONDS:-300} -rss_limit_mb=2048 -timeout=30 -artifact_prefix=$(VENV)/fuzz-findings/
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
