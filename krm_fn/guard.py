@@ -4,8 +4,11 @@ Manifests in a GitOps repository are written by many hands. Before any item reac
 module makes sure that:
 
 - the input is not larger than ``maxInputBytes`` and not nested deeper than ``maxDepth`` (the size
-  on the raw bytes; the depth on the composed tree, after a cheap bound on the raw bytes has made
-  sure that libyaml's composer, which recurses in C, has the stack for it: ``source.on_deep_stack``);
+  on the raw bytes; the depth on the composed tree, level by level, without recursion). libyaml's
+  composer recurses in C, so the text must be shallow enough for the stack before it is composed:
+  libyaml 0.2.6 and newer stops at 1,000 levels by itself (its scanner), and that refusal is
+  reported as this module's depth limit; with an older libyaml its non-recursive event parser
+  counts the exact depth first;
 - aliases do not stand for more than ``maxAliases`` nodes in total ("billion laughs"), and no alias
   refers to a node that contains it;
 - no tag outside YAML's core schema (``!!python/...``, ``!custom``) is ever constructed;
@@ -27,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,7 +39,7 @@ import yaml
 
 from krm_fn.results import Field as ResultField
 from krm_fn.results import File, ResourceRef, Result
-from krm_fn.source import THREAD_SAFE_DEPTH, InputError, ResourceListInput, Span, depth_bound
+from krm_fn.source import InputError, NestingError, ResourceListInput, Span, compose_documents
 
 DEFAULT_MAX_INPUT_BYTES = 256 * 2**20
 DEFAULT_MAX_ALIASES = 10_000
@@ -58,6 +60,32 @@ SAFE_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null",
 
 class LimitError(InputError):
     """A configured limit was hit (exit code 2, like any input that is refused)."""
+
+
+def too_deep(max_depth: int, line: int = 0, name: str = "input") -> LimitError:
+    """The one message for input over the depth limit, whoever found it (libyaml or this module)."""
+    where = f"line {line}; " if line else ""
+    return LimitError(
+        f"{name} is nested more than {max_depth} levels deep ({where}set {ENV_MAX_DEPTH} to raise it, "
+        f"up to {HARD_MAX_DEPTH})"
+    )
+
+
+def _libyaml_limits_nesting() -> bool:
+    """Whether the loaded libyaml refuses deep nesting itself (0.2.6 and newer: 1,000 levels)."""
+    try:
+        from yaml import _yaml
+
+        return tuple(_yaml.get_version()) >= (0, 2, 6)
+    except (ImportError, AttributeError):
+        return False
+
+
+# With an older libyaml (a PyYAML built against a system library), nothing stops its recursive
+# composer but the stack: about 280 bytes per level, so 30,000 nested brackets overflow the main
+# thread's 8 MiB and kill the process. There, libyaml's event parser, which does not recurse,
+# counts the exact depth before anything is composed.
+LIBYAML_LIMITS_NESTING = _libyaml_limits_nesting()
 
 
 @dataclass(frozen=True)
@@ -102,22 +130,29 @@ class Measure:
 # --- before the composer -----------------------------------------------------------------------
 
 
-def _exact_depth_over(raw: bytes, limit: int) -> bool:
-    """Whether collections nest deeper than ``limit`` (libyaml's event parser does not recurse)."""
+def exact_depth_over(raw: bytes, limit: int) -> int:
+    """The line of the first collection nested deeper than ``limit``, or 0 when none is.
+
+    libyaml's event parser does not recurse, so this is safe on any input.
+    """
     depth = 0
     try:
         for ev in yaml.parse(raw, Loader=yaml.CSafeLoader):
             if isinstance(ev, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limit:
-                    return True
+                    return _line(ev) or 1
             elif isinstance(ev, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as err:
+        # libyaml's own depth limit stops the count there: over ours too (1,000 > HARD_MAX_DEPTH).
+        mark = getattr(err, "problem_mark", None)
+        if "maximum nesting depth" in str(getattr(err, "problem", "")):
+            return mark.line + 1 if mark is not None else 1
         # Broken YAML stops the count here; the reader reports it with its line. Whatever was
         # read so far was within the limit, and the composer stops at the same place.
-        return False
-    return False
+        return 0
+    return 0
 
 
 def _json_duplicates(raw: bytes) -> str | None:
@@ -148,18 +183,13 @@ def check_raw(raw: bytes, limits: Limits, name: str = "input") -> Measure:
         raise LimitError(
             f"{name} is larger than the limit of {limits.max_input_bytes} bytes (set {ENV_MAX_INPUT_BYTES} to raise it)"
         )
-    # The exact depth is measured on the composed tree; here only what the composer would not
-    # survive is stopped. The composer runs on a stack sized for the cheap bound (source.py), so
-    # only a bound beyond what that stack covers costs an event pass.
-    # JSON input is converted to YAML by recursive Python code before the tree is walked, so for
-    # it the limit itself is the threshold (JSON input is rare; the event pass is affordable).
+    # The exact depth is measured on the composed tree; here only what would not survive until
+    # then is stopped: YAML where libyaml does not stop deep text itself, and JSON input, which
+    # recursive Python code converts to YAML before the tree is walked (JSON input is rare, and
+    # the event pass is affordable).
     is_json = raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
-    threshold = limits.max_depth if is_json else THREAD_SAFE_DEPTH
-    if depth_bound(raw) > threshold and _exact_depth_over(raw, limits.max_depth):
-        raise LimitError(
-            f"{name} is nested more than {limits.max_depth} levels deep "
-            f"(set {ENV_MAX_DEPTH} to raise it, up to {HARD_MAX_DEPTH})"
-        )
+    if (is_json or not LIBYAML_LIMITS_NESTING) and (line := exact_depth_over(raw, limits.max_depth)):
+        raise too_deep(limits.max_depth, line, name)
     dup = _json_duplicates(raw)
     if dup is not None:
         raise InputError(
@@ -212,9 +242,9 @@ class _Walk:
 def _tree_problems(node: yaml.Node, walk: _Walk) -> Iterator[Problem]:
     """Duplicate or non-scalar keys and unsafe tags, walking without recursion; LimitError when too deep.
 
-    The exact depth is measured here, on the composed tree, level by level: before composing only
-    a cheap bound is checked, and only a bound beyond what the composer's thread stack covers costs
-    an event pass. This runs on every item, so it is written for speed (no per-node tuples, exact types).
+    The exact depth is measured here, on the composed tree, level by level (see the module's
+    docstring for what stops deeper text before it is composed). This runs on every item, so it is
+    written for speed (no per-node tuples, exact types).
     """
     mapping, sequence, scalar = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
     safe, fragile, merge = SAFE_TAGS, _FRAGILE, _CORE + "merge"
@@ -238,10 +268,7 @@ def _tree_problems(node: yaml.Node, walk: _Walk) -> Iterator[Problem]:
                 if n.tag in fragile:
                     _fix_fragile(n)
             elif depth > walk.max_depth:
-                raise LimitError(
-                    f"input is nested more than {walk.max_depth} levels deep (line {_line(n)}; "
-                    f"set {ENV_MAX_DEPTH} to raise it, up to {HARD_MAX_DEPTH})"
-                )
+                raise too_deep(walk.max_depth, _line(n))
             elif cls is mapping:
                 walk.deepest = max(walk.deepest, depth)
                 keys: set[str] = set()
@@ -553,6 +580,8 @@ def screen(
     measure = check_raw(raw, limits)
     try:
         doc = read(raw)
+    except NestingError as err:
+        raise too_deep(limits.max_depth, err.line) from None
     except yaml.YAMLError as err:  # a tag in functionConfig or results: SafeConstructor refused it
         raise InputError(f"the ResourceList wrapper cannot be read safely: {_first_line(err)}") from None
     except ValueError as err:
@@ -630,23 +659,13 @@ def _first_line_raw(err: Exception) -> str:
     return lines[-2] if len(lines) >= 2 else (lines[0] if lines else type(err).__name__)
 
 
-def merge(screened: Screened, results: list[Result], tighter: Any = None) -> list[Result]:
-    """Our results with the checks' findings before the summary, and the summary's counts updated.
+def findings(screened: Screened, tighter: Any = None) -> list[Result]:
+    """What the checks found, for the core to report ahead of its own results and count in its summary.
 
     ``tighter`` is the PolicySpec: its ``maxInputBytes``, ``maxAliases`` and ``maxDepth`` can
     only lower the ceilings; exceeding one of them is an error result.
     """
-    extra = [*screened.findings, *_tightened(screened.measure, tighter)]
-    if not extra:
-        return results
-    head, tail = (results[:-1], results[-1:]) if results else ([], [])
-    if tail and tail[0].message.startswith("kserve-pvc-fn:"):
-        errors = sum(r.severity == "error" for r in extra)
-        warnings = sum(r.severity == "warning" for r in extra)
-        msg = re.sub(r"(\d+) error\(s\)", lambda m: f"{int(m[1]) + errors} error(s)", tail[0].message)
-        msg = re.sub(r"(\d+) warning\(s\)", lambda m: f"{int(m[1]) + warnings} warning(s)", msg)
-        tail = [Result(msg, tail[0].severity)]
-    return [*extra, *head, *tail]
+    return [*screened.findings, *_tightened(screened.measure, tighter)]
 
 
 def _tightened(measure: Measure, spec: Any) -> list[Result]:
@@ -689,3 +708,11 @@ def check_document(name: str, node: yaml.Node, text: str) -> None:
 def check_file(name: str, raw: bytes) -> None:
     """Render mode: the size and depth limits (from the environment) for one input file."""
     check_raw(raw, Limits.from_env(), name)
+
+
+def compose_file_document(name: str, body: str) -> list[yaml.Node]:
+    """Render mode: compose one document's text, libyaml's depth refusal told as the depth limit."""
+    try:
+        return compose_documents(body, name)
+    except NestingError as err:
+        raise too_deep(Limits.from_env().max_depth, err.line, name) from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from krm_fn.config import PolicySpec, load_config
-from krm_fn.guard import check_document, check_file, merge, screen
+from krm_fn.guard import check_document, check_file, compose_file_document, findings, screen
 from krm_fn.output import edit_span, write_resource_list
 from krm_fn.resource import Resource
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
@@ -22,7 +22,6 @@ from krm_fn.rules import interesting
 from krm_fn.source import (
     InputError,
     Span,
-    compose_documents,
     decode,
     json_to_yaml,
     read_resource_list,
@@ -115,15 +114,16 @@ def run_krm(raw: bytes) -> Answer:
 def _run_krm(raw: bytes) -> Answer:
     doc, screened = screen(raw, read_resource_list)  # limits and hostile-input checks (guard.py)
     spec, results = configure(doc.function_config)
+    found = findings(screened, spec)
     splices: list[Splice] = []
     if spec is None:
+        results = [*found, *results]
         results.append(summary(len(doc.items), 0, results, "mutate"))
     else:
         doc.detach_items()
-        out = transform(candidates(doc.items, release=True), spec, item_count=len(doc.items))
+        out = transform(candidates(doc.items, release=True), spec, item_count=len(doc.items), input_findings=found)
         results = out.results
         splices = edit_spans(doc.items, out.ops, doc.newline)
-    results = merge(screened, results, spec)
     text = write_resource_list(doc, splices, [r.to_dict() for r in results])
     return Answer(text, results, doc.results)
 
@@ -154,7 +154,7 @@ def split_documents(name: str, raw: bytes) -> list[Document]:
         body = chunk.lstrip("\r\n")
         if not body.strip():
             continue
-        nodes = compose_documents(body, name)
+        nodes = compose_file_document(name, body)
         if len(nodes) > 1:
             raise InputError(f"{name}: a document marker carries content on its own line; put it on the next line")
         if nodes:

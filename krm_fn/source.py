@@ -7,11 +7,9 @@ composed node. The pure core asks for an item's data only when the item can conc
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
@@ -24,27 +22,20 @@ RESOURCE_LIST_VERSIONS = (
 )
 _RELEASED = "tag:fn.kserve-pvc.dev,2026:released"  # the placeholder tag of a released span's node
 
-# libyaml's Cython composer recurses in C, about 280 bytes of stack per nesting level (measured:
-# 30,000 nested brackets overflow the main thread's 8 MiB, 60,000 a 16 MiB thread stack). Text
-# whose depth bound is over COMPOSER_SAFE_DEPTH is composed on a thread with STACK_PER_LEVEL
-# bytes of stack (3.5 times the measured need) for each level the bound allows, up to
-# THREAD_SAFE_DEPTH levels. Beyond that bound the guard measures the exact depth before anything
-# is composed (guard.check_raw), so the stack is never the limit.
-COMPOSER_SAFE_DEPTH = 5_000
-THREAD_SAFE_DEPTH = 100_000
-STACK_PER_LEVEL = 1024
-# A line prefix of indentation and indicators at least this long is rare enough to measure exactly.
-_LONG_PREFIX = 256
-# For the depth bound, every character that can stand before a line's content at a deeper block
-# level (indentation and the indicators - ? :) becomes a space, and every line break a newline.
-# libyaml breaks lines at LF, CR, NEL (C2 85), LS (E2 80 A8) and PS (E2 80 A9); each break's last
-# byte stands for it, so a few more places count as line starts, which only loosens the bound.
-_PREFIX_CHARS = bytes.maketrans(b"\t?:-\r\x85\xa8\xa9", b"    \n\n\n\n")
-_T = TypeVar("_T")
-
 
 class InputError(Exception):
     """The input is not something this function reads at all (exit code 2)."""
+
+
+class NestingError(InputError):
+    """libyaml refused the text for its nesting (its scanner stops at 1,000 levels since 0.2.6).
+
+    ``line`` is where it stopped; the guard turns this into its own depth-limit message.
+    """
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass
@@ -120,84 +111,35 @@ def json_to_yaml(text: str) -> str:
     return dump_plain(data)
 
 
-def _problem(err: yaml.YAMLError) -> str:
+def _problem(err: yaml.YAMLError) -> InputError:
+    """The one-line refusal for a syntax error; a NestingError when libyaml stopped at its depth."""
     mark = getattr(err, "problem_mark", None)
     what = getattr(err, "problem", None) or str(err).splitlines()[0]
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"input is not valid YAML: {what}{where}"
-
-
-def depth_bound(text: str | bytes) -> int:
-    """A cheap upper bound on the nesting depth of YAML text, without parsing.
-
-    A block collection one level deeper needs one more character of indentation or indicator
-    (``-``, ``?``, ``:``) before its line's content; a flow collection needs a bracket. So the
-    longest such line prefix plus every bracket in the text bounds the depth from above.
-    """
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    flow = raw.count(b"[") + raw.count(b"{")
-    lines = raw.translate(_PREFIX_CHARS)
-    # Prefixes are only all measured when one of them is long: the search is much faster.
-    if b"\n" + b" " * _LONG_PREFIX in lines or lines.startswith(b" " * _LONG_PREFIX):
-        block = max(len(line) - len(line.lstrip(b" ")) for line in lines.split(b"\n"))
-    else:
-        block = _LONG_PREFIX
-    return block + flow + 3
-
-
-def on_deep_stack(text: str, compose: Callable[[], _T]) -> _T:
-    """``compose()`` (which composes ``text``), on a stack deep enough for ``text``'s bound."""
-    bound = depth_bound(text)
-    if bound <= COMPOSER_SAFE_DEPTH:
-        return compose()
-    out: list[_T] = []
-    error: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            out.append(compose())
-        except BaseException as err:  # handed to the calling thread, which raises it
-            error.append(err)
-
-    previous = threading.stack_size()
-    try:
-        # Whole 64 KiB units: some systems (macOS) take only multiples of the page size.
-        units = -(-(min(bound, THREAD_SAFE_DEPTH) * STACK_PER_LEVEL + 2**20) // 2**16)
-        threading.stack_size(units * 2**16)
-        # A daemon: an interrupted run must not wait for the compose to finish before exiting.
-        worker = threading.Thread(target=run, name="compose", daemon=True)
-        worker.start()
-    except (RuntimeError, MemoryError, ValueError):
-        raise InputError("input is nested too deeply to be read on this machine (no stack for it)") from None
-    finally:
-        threading.stack_size(previous)
-    worker.join()
-    if error:
-        raise error[0]
-    return out[0]
+    if "maximum nesting depth" in what:
+        return NestingError(f"input is nested too deeply{where}", mark.line + 1 if mark is not None else 0)
+    return InputError(f"input is not valid YAML: {what}{where}")
 
 
 def compose_single(text: str) -> yaml.Node | None:
     """Compose exactly one document; more than one, or a syntax error, is an InputError."""
     try:
-        return on_deep_stack(text, lambda: yaml.compose(text, Loader=yaml.CSafeLoader))
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as err:
         if "expected a single document" in str(err):
             raise InputError("input holds more than one YAML document; a ResourceList is one") from None
-        raise InputError(_problem(err)) from None
-    except RecursionError:
-        raise InputError("input is nested too deeply") from None
+        raise _problem(err) from None
 
 
 def compose_documents(text: str, name: str) -> list[yaml.Node]:
     """Compose every document of a plain YAML stream (render mode)."""
     try:
-        nodes = on_deep_stack(text, lambda: list(yaml.compose_all(text, Loader=yaml.CSafeLoader)))
-        return [node for node in nodes if node is not None]
+        return [node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None]
     except yaml.YAMLError as err:
-        raise InputError(f"{name}: {_problem(err)}") from None
-    except RecursionError:
-        raise InputError(f"{name}: input is nested too deeply") from None
+        problem = _problem(err)
+        if isinstance(problem, NestingError):
+            raise NestingError(f"{name}: {problem}", problem.line) from None
+        raise InputError(f"{name}: {problem}") from None
 
 
 @dataclass

@@ -79,10 +79,19 @@ def _blocked(res: Resource, change: Change, where: Path) -> Result:
     )
 
 
-def transform(resources: Sequence[Resource], spec: PolicySpec, item_count: int | None = None) -> Transformed:
-    """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary."""
+def transform(
+    resources: Sequence[Resource],
+    spec: PolicySpec,
+    item_count: int | None = None,
+    input_findings: Sequence[Result] = (),
+) -> Transformed:
+    """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary.
+
+    ``input_findings`` (what the input checks found before the core ran: items held back or written
+    out, limits) come first in the results and are counted in the summary.
+    """
     ctx = Context(spec=spec, resources=tuple(resources))
-    out = Transformed()
+    out = Transformed(results=list(input_findings))
     changed = 0
     for res in resources:
         if not is_selected(res, spec):

@@ -262,11 +262,17 @@ CASES: list[Any] = [
     Case("undefined-alias", (HEAD + "items: [*nope]\n").encode(), 2, "not valid YAML"),
     # Limits: exit 2 with the limit named.
     Case("deep-flow", (HEAD + "items:\n- " + "[" * 100_000 + "]" * 100_000 + "\n").encode(), 2, "nested more than"),
-    # Past the main thread's stack (about 30,000 levels), within the composer thread's.
-    Case("deep-flow-composed", (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode(), 2, "nested more"),
-    # Composed (the bound is within the composer thread's stack), so the syntax error is found first.
-    Case("deep-flow-unclosed", (HEAD + "items:\n- " + "{a: " * 20_000 + "\n").encode(), 2, "not valid YAML"),
-    # Lines broken by CR alone: the bound must see them as lines, or the composer would crash.
+    # Past what the main thread's stack holds for a libyaml older than 0.2.6 (about 30,000 levels).
+    Case(
+        "deep-flow-past-the-stack",
+        (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode(),
+        2,
+        "nested more",
+    ),
+    # Unclosed: the limit is passed long before the end, where the syntax error is, so it is reported.
+    Case("deep-flow-unclosed", (HEAD + "items:\n- " + "{a: " * 20_000 + "\n").encode(), 2, "nested more than"),
+    # Lines broken by CR alone: with an older libyaml the bound must see them as lines, or its
+    # composer would crash.
     Case("deep-block-cr", (HEAD + "items:\n").replace("\n", "\r").encode() + b"- " * 40_000 + b"x\r", 2, "nested more"),
     Case(
         "deep-block",
@@ -497,11 +503,37 @@ CASES: list[Any] = [
 ]
 
 
+# A PyYAML whose libyaml (0.2.5) predates the scanner's own nesting limit, installed apart by
+# `make test` from requirements/old-libyaml.txt: the guard's fallback must hold against it for real.
+OLD_LIBYAML = Path(sys.executable).parent.parent / "old-libyaml"
+
+
+def _old_libyaml_env() -> dict[str, str]:
+    if not (OLD_LIBYAML / "yaml").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{OLD_LIBYAML} is missing; `make test` installs it")
+        pytest.skip(f"{OLD_LIBYAML} is missing; `make test` installs it")
+    return {"PYTHONPATH": os.pathsep.join([str(OLD_LIBYAML), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_the_older_libyaml_is_the_one_loaded() -> None:
+    code = "import yaml._yaml; from krm_fn import guard; print(yaml._yaml.get_version(), guard.LIBYAML_LIMITS_NESTING)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_old_libyaml_env()},
+        check=True,
+    )
+    assert out.stdout.split() == ["(0,", "2,", "5)", "False"], out.stdout
+
+
+@pytest.mark.parametrize("libyaml", ["locked", "0.2.5"])
 @pytest.mark.parametrize("case", CASES, ids=[c.name if isinstance(c, Case) else None for c in CASES])
-def test_hostile_input(case: Case, tmp_path: Path) -> None:
+def test_hostile_input(case: Case, libyaml: str, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     stdin = case.stdin.replace(b"{marker}", str(marker).encode())
-    r = run(stdin, case.env)
+    r = run(stdin, {**case.env, **(_old_libyaml_env() if libyaml == "0.2.5" else {})})
     assert "Traceback" not in r.stderr, r.stderr[-2000:]
     assert r.code == case.code, (r.code, r.stderr[-500:])
     assert not marker.exists(), "a tag ran code"
