@@ -58,10 +58,15 @@ lock: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m krm_fn.docs README.md
 
-## image: build the container image with $(DOCKER) (default docker; DOCKER=podman works)
+## image: build the container image with $(DOCKER) (default docker; DOCKER=podman works); optional
+## PYTHON_IMAGE (base), PIP_INDEX_URL, PIP_CA (a CA bundle file, passed as the build secret pip-ca)
+# Both names: kustomize asks for kserve-pvc-fn:dev (podman: localhost/...), kpt for docker.io/library/...
 DOCKER ?= docker
+comma := ,
 image:
-	$(DOCKER) build -t kserve-pvc-fn:dev .
+	$(DOCKER) build $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
+	  $(if $(PIP_INDEX_URL),--build-arg PIP_INDEX_URL=$(PIP_INDEX_URL)) $(if $(PIP_CA),--secret id=pip-ca$(comma)src=$(PIP_CA)) \
+	  -t kserve-pvc-fn:dev -t docker.io/library/kserve-pvc-fn:dev .
 
 ## e2e-image: set up podman where missing, build the image, tag it for kustomize and kpt
 e2e-image:
