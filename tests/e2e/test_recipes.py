@@ -65,12 +65,9 @@ def test_flux_workflow_runs_its_steps_in_order(tmp_path: Path) -> None:
     workflow = yaml.safe_load((REPO / "examples" / "flux" / "render-hydrated.yaml").read_text())
     origin, workspace = tmp_path / "origin.git", tmp_path / "work" / "serving"
     env = tool_env(tmp_path)
+    # No git identity in the environment (HOME is empty): the push step must configure its own.
     env.update(
         GITHUB_SHA="0123abc",
-        GIT_AUTHOR_NAME="dev",
-        GIT_AUTHOR_EMAIL="dev@example.com",
-        GIT_COMMITTER_NAME="dev",
-        GIT_COMMITTER_EMAIL="dev@example.com",
         PIP_CACHE_DIR=str(REPO / ".venv" / "cache" / "pip"),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
@@ -80,7 +77,9 @@ def test_flux_workflow_runs_its_steps_in_order(tmp_path: Path) -> None:
     ):
         assert run(argv, env).returncode == 0
     shutil.copytree(RESOURCES, workspace / "manifests")
-    for argv in ([git, "add", "-A"], [git, "commit", "-qm", "manifests"], [git, "push", "-q", "origin", "HEAD:main"]):
+    author = [git, "-c", "user.name=dev", "-c", "user.email=dev@example.com"]
+    push = [git, "push", "-q", "origin", "HEAD:main"]
+    for argv in ([git, "add", "-A"], [*author, "commit", "-qm", "manifests"], push):
         done = run(argv, env, cwd=workspace)
         assert done.returncode == 0, done.stderr.decode()
     python = tmp_path / "runner-python"
