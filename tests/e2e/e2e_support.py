@@ -10,6 +10,7 @@ checked in next to the examples; ``UPDATE_FIXTURES=1`` rewrites them (review the
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -59,14 +60,26 @@ def kubectl(which: str) -> str:
     return path
 
 
-def image() -> str:
-    """The image name kpt asks for, once podman has it; skip (fail in CI) when it cannot run."""
+@functools.cache
+def _image_problem() -> str | None:
+    """Why the image cannot run here (asked once per test session), or None."""
     podman = shutil.which("podman")
     if podman is None:
-        missing("podman is not installed; `tests/e2e/image.sh` (as root) installs it and builds the image")
-    assert podman is not None
+        return "podman is not installed; `tests/e2e/image.sh` (as root) installs it and builds the image"
     if subprocess.run([podman, "image", "exists", IMAGE], capture_output=True, timeout=60, check=False).returncode:
-        missing(f"podman has no image {IMAGE}; build it with `tests/e2e/image.sh`")
+        return f"podman has no image {IMAGE}; build it with `tests/e2e/image.sh`"
+    argv = [podman, "run", "--rm", "--network", "none", IMAGE, "--version"]
+    started = subprocess.run(argv, capture_output=True, timeout=120, check=False)
+    if started.returncode:
+        return f"podman cannot start containers here ({started.stderr.decode().strip()[-300:]}); see tests/e2e/image.sh"
+    return None
+
+
+def image() -> str:
+    """The image name kpt asks for, once podman can run it; skip (fail in CI) when it cannot."""
+    problem = _image_problem()
+    if problem is not None:
+        missing(problem)
     return IMAGE
 
 
