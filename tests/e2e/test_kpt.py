@@ -1,17 +1,21 @@
-"""examples/kpt/kserve-models with the real kpt: eval --exec, eval --image, render, validator gate."""
+"""examples/kpt/kserve-models with the real kpt: eval and render, as exec and as the real image.
+
+kpt runs images with docker unless told otherwise: with podman, ``KPT_FN_RUNTIME=podman`` (README).
+"""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from e2e_support import REPO, matches_expected, require, run, tool_env
+import yaml
+from e2e_support import IMAGE, REPO, image, matches_expected, require, run, tool_env
 
 PACKAGE = REPO / "examples" / "kpt" / "kserve-models"
 EXPECTED = REPO / "examples" / "kpt" / "expected" / "kserve-models"
 FILES = sorted(p.name for p in PACKAGE.iterdir() if p.is_file())
+RUNNERS = ["exec", "image"]
 
 
 @pytest.fixture
@@ -20,60 +24,98 @@ def package(tmp_path: Path) -> Path:
     return Path(shutil.copytree(PACKAGE, tmp_path / "kserve-models"))
 
 
-def _assert_rewritten_in_place(package: Path) -> None:
+def _env(tmp_path: Path, runner: str) -> dict[str, str]:
+    if runner == "image":
+        image()
+        return {**tool_env(tmp_path), "KPT_FN_RUNTIME": "podman"}
+    return tool_env(tmp_path, fn_on_path=True)
+
+
+def _use(package: Path, runner: str) -> None:
+    """The Kptfile as shipped (exec), or with every function as the image, as the README shows."""
+    if runner == "image":
+        kptfile = package / "Kptfile"
+        kptfile.write_text(kptfile.read_text().replace("exec: kserve-pvc-fn", f"image: {IMAGE}"))
+
+
+def _assert_rewritten_in_place(package: Path, *, kptfile_changed: bool = False) -> None:
     for name in FILES:
         before = (PACKAGE / name).read_text(encoding="utf-8")
         after = (package / name).read_bytes()
-        matches_expected(after, EXPECTED / name)
+        if name != "Kptfile" or not kptfile_changed:
+            matches_expected(after, EXPECTED / name)
         text = after.decode()
         # Comments and quoting survive; only the storage URI line changed, plus inserted lines.
         for line in before.splitlines():
-            if "storageUri: pvc://model-store/models/iris/model.joblib" not in line:
+            if "storageUri: pvc://model-store/models/iris/model.joblib" not in line and "exec:" not in line:
                 assert line in text.splitlines(), f"{name}: lost line {line!r}"
-    assert (package / "sklearn-iris.yaml").read_text() != (PACKAGE / "sklearn-iris.yaml").read_text()
     assert "storageUri: pvc://model-store/models/iris\n" in (package / "sklearn-iris.yaml").read_text()
     assert (package / "xgb-churn.yaml").read_bytes() == (PACKAGE / "xgb-churn.yaml").read_bytes()
 
 
-def test_render_rewrites_the_package_in_place(tmp_path: Path, package: Path) -> None:
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_render_rewrites_the_package_in_place(tmp_path: Path, package: Path, runner: str) -> None:
     kpt = require("kpt")
-    done = run([kpt, "fn", "render", "--allow-exec", str(package)], tool_env(tmp_path, fn_on_path=True))
+    _use(package, runner)
+    argv = [kpt, "fn", "render", *(["--allow-exec"] if runner == "exec" else []), str(package)]
+    done = run(argv, _env(tmp_path, runner))
     assert done.returncode == 0, done.stderr.decode()
-    assert b"1 would change" not in done.stderr, "the validator must find nothing left after the mutator"
-    _assert_rewritten_in_place(package)
+    assert b"would change" not in done.stderr.replace(b"0 would change", b""), "validator found something left"
+    _assert_rewritten_in_place(package, kptfile_changed=runner == "image")
 
 
 def test_eval_exec_with_key_value_config(tmp_path: Path, package: Path) -> None:
     kpt = require("kpt")
     argv = [kpt, "fn", "eval", "--exec", "kserve-pvc-fn", str(package), "--", "mountMode=direct", "fileUris=directory"]
-    done = run(argv, tool_env(tmp_path, fn_on_path=True))
+    done = run(argv, _env(tmp_path, "exec"))
     assert done.returncode == 0, done.stderr.decode()
     _assert_rewritten_in_place(package)
 
 
-def test_eval_image_through_the_docker_stand_in(tmp_path: Path, package: Path) -> None:
+def test_eval_image_with_podman(tmp_path: Path, package: Path) -> None:
+    """The README recipe: `KPT_FN_RUNTIME=podman kpt fn eval --image docker.io/library/kserve-pvc-fn:dev`."""
     kpt = require("kpt")
-    argv = [kpt, "fn", "eval", "--image", "docker.io/library/kserve-pvc-fn:dev", str(package), "--", "mountMode=direct"]
-    done = run(argv, tool_env(tmp_path, standin=True))
+    argv = [kpt, "fn", "eval", "--image", IMAGE, str(package), "--", "mountMode=direct"]
+    done = run(argv, _env(tmp_path, "image"))
     assert done.returncode == 0, done.stderr.decode()
     _assert_rewritten_in_place(package)
-    calls = [json.loads(line) for line in (tmp_path / "docker-standin.log").read_text().splitlines()]
-    argv_run = next(c["argv"] for c in calls if c["argv"][0] == "run")
-    assert argv_run[-1] == "docker.io/library/kserve-pvc-fn:dev"
-    assert {"--network", "none", "--user", "nobody", "--security-opt=no-new-privileges"} <= set(argv_run)
 
 
-def test_validator_stops_a_render_with_a_file_uri(tmp_path: Path, package: Path) -> None:
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_validator_stops_a_render_with_a_file_uri(tmp_path: Path, package: Path, runner: str) -> None:
     """A gate-only pipeline (validators, no mutator): a file URI fails the render, nothing is written."""
     kpt = require("kpt")
     kptfile = package / "Kptfile"
     text = kptfile.read_text()
     start, end = text.index("  mutators:"), text.index("  validators:")
     kptfile.write_text(text[:start] + text[end:])
-    done = run([kpt, "fn", "render", "--allow-exec", str(package)], tool_env(tmp_path, fn_on_path=True))
+    _use(package, runner)
+    argv = [kpt, "fn", "render", *(["--allow-exec"] if runner == "exec" else []), str(package)]
+    done = run(argv, _env(tmp_path, runner))
     assert done.returncode != 0
     assert b"[error]" in done.stderr
     assert b"names a file" in done.stderr
     for name in FILES:
         if name != "Kptfile":
             assert (package / name).read_bytes() == (PACKAGE / name).read_bytes()
+
+
+def test_validator_config_is_the_policy_in_validate_mode() -> None:
+    policy = yaml.safe_load((PACKAGE / "kserve-pvc-policy.yaml").read_text())
+    validate = yaml.safe_load((PACKAGE / "kserve-pvc-policy-validate.yaml").read_text())
+    assert validate["spec"] == {**policy["spec"], "mode": "validate"}
+    kptfile = yaml.safe_load((PACKAGE / "Kptfile").read_text())
+    assert [f["configPath"] for f in kptfile["pipeline"]["mutators"]] == ["kserve-pvc-policy.yaml"]
+    assert [f["configPath"] for f in kptfile["pipeline"]["validators"]] == ["kserve-pvc-policy-validate.yaml"]
+
+
+def test_render_passes_its_own_validator_in_copy_mode(tmp_path: Path, package: Path) -> None:
+    """`mountMode: copy` in the policy (both files, as their comments say): the render succeeds."""
+    kpt = require("kpt")
+    for name in ("kserve-pvc-policy.yaml", "kserve-pvc-policy-validate.yaml"):
+        path = package / name
+        path.write_text(path.read_text().replace("mountMode: direct", "mountMode: copy"))
+    done = run([kpt, "fn", "render", "--allow-exec", str(package)], _env(tmp_path, "exec"))
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"single file, which the copy-mode storage initializer handles" in done.stderr
+    assert (package / "sklearn-iris.yaml").read_bytes() == (PACKAGE / "sklearn-iris.yaml").read_bytes()

@@ -1,28 +1,30 @@
-"""kustomization.example/ with the real kustomize inside kubectl (v5.5), container mode via the stand-in."""
+"""kustomization.example/ with the real kustomize inside kubectl, in two versions (the machine's and
+v1.35's from `make e2e-tools`), container mode with the real image through podman."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from e2e_support import REPO, fn_command, matches_expected, require, run, tool_env
+from e2e_support import KUBECTLS, REPO, docker_calls, fn_command, kubectl, matches_expected, run, tool_env
 
 EXAMPLE = REPO / "kustomization.example"
 EXPECTED = EXAMPLE / "expected-output.yaml"
 
 
-def test_container_mode_matches_expected_output(tmp_path: Path) -> None:
-    kubectl = require("kubectl")
-    done = run([kubectl, "kustomize", "--enable-alpha-plugins", str(EXAMPLE)], tool_env(tmp_path, standin=True))
+@pytest.mark.parametrize("which", KUBECTLS)
+def test_container_mode_matches_expected_output(tmp_path: Path, which: str) -> None:
+    """The README recipe: `kubectl kustomize --enable-alpha-plugins kustomization.example`."""
+    argv = [kubectl(which), "kustomize", "--enable-alpha-plugins", str(EXAMPLE)]
+    done = run(argv, tool_env(tmp_path, docker=True))
     assert done.returncode == 0, done.stderr.decode()
     matches_expected(done.stdout, EXPECTED)
-    calls = [json.loads(line) for line in (tmp_path / "docker-standin.log").read_text().splitlines()]
-    runs = [c for c in calls if c["argv"][0] == "run"]
+    runs = [c for c in docker_calls(tmp_path) if c[0] == "run"]
     assert len(runs) == 1, "kustomize starts the function container exactly once"
-    argv = runs[0]["argv"]
+    argv = runs[0]
     assert argv[-1] == "kserve-pvc-fn:dev"
     assert {"--network", "none", "--user", "nobody", "--security-opt=no-new-privileges"} <= set(argv)
     # The fix is in the output: the file URI became its directory, the original is recorded.
@@ -31,11 +33,11 @@ def test_container_mode_matches_expected_output(tmp_path: Path) -> None:
     assert "model.joblib" in isvc["metadata"]["annotations"]["fn.kserve-pvc.dev/original-storage-uris"]
 
 
-def test_kubectl_kustomize_silently_skips_exec_functions(tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", KUBECTLS)
+def test_kubectl_kustomize_silently_skips_exec_functions(tmp_path: Path, which: str) -> None:
     """What the README warns about: kubectl has no --enable-exec and drops the exec transformer."""
-    kubectl = require("kubectl")
     env = tool_env(tmp_path, fn_on_path=True)
-    done = run([kubectl, "kustomize", "--enable-alpha-plugins", str(EXAMPLE / "exec")], env)
+    done = run([kubectl(which), "kustomize", "--enable-alpha-plugins", str(EXAMPLE / "exec")], env)
     assert done.returncode == 0, done.stderr.decode()
     assert b"storageUri: pvc://model-store/models/iris/model.joblib" in done.stdout
     assert b"fn.kserve-pvc.dev/" not in done.stdout
@@ -54,9 +56,8 @@ def test_exec_variant_gives_the_container_variant_output(tmp_path: Path) -> None
     kustomize builds the resources, wraps them with the transformer's config in a ResourceList, and
     runs the exec path (relative to the kustomization) with it on stdin, from that folder.
     """
-    kubectl = require("kubectl")
     env = {**tool_env(tmp_path), "KSERVE_PVC_FN": str(fn_command())}
-    built = run([kubectl, "kustomize", str(EXAMPLE / "resources")], env)
+    built = run([kubectl("path"), "kustomize", str(EXAMPLE / "resources")], env)
     assert built.returncode == 0, built.stderr.decode()
     config = yaml.safe_load((EXAMPLE / "exec" / "kserve-pvc-fn.yaml").read_text())
     path = yaml.safe_load(config["metadata"]["annotations"]["config.kubernetes.io/function"])["exec"]["path"]
