@@ -198,7 +198,8 @@ def _daemonset(uri: str) -> dict[str, Any]:
         (["ReadWriteOncePod"], deployment("d", "pvc://c/m", 2, containers=KSERVE), "error"),
         (["ReadWriteOnce", "ReadWriteMany"], deployment("d", "pvc://c/m", 3, containers=KSERVE), None),
         (["ReadOnlyMany"], deployment("d", "pvc://c/m", 3, containers=KSERVE), None),
-        (["ReadWriteOnce"], deployment("d", "pvc://c/m", 3, namespace="other", containers=KSERVE), None),
+        # The claim exists only in another namespace: the pods cannot mount it at all.
+        (["ReadWriteOnce"], deployment("d", "pvc://c/m", 3, namespace="other", containers=KSERVE), "error"),
     ],
 )
 def test_access_modes(modes: list[str], workload: dict[str, Any], severity: str | None) -> None:
