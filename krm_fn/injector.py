@@ -6,18 +6,18 @@ rewrites every pod that carries the annotation
 it does one of two things, and :func:`inject_pvc` produces the same pod spec at render time:
 
 ``mode="direct"`` -- the PVC is mounted straight into the model container.
-    Behaviour of the current KServe code (``CommonStorageInitialization`` + ``utils.AddModelMount``,
-    read at kserve/kserve commit 0217bdab; the PVC branch is the same at the other stored commit
-    ec13beed).  From v0.16 on this is the only mode.  Per target container (``kserve-container``,
-    else ``worker-container``; then ``transformer-container`` if present) a mount
+    Behaviour of KServe v0.20.0 (``CommonStorageInitialization`` + ``utils.AddModelMount``, the
+    per-container de-duplication that came in after v0.15).  From v0.16 on this is the only mode.
+    Per target container (``kserve-container``, else ``worker-container``; then
+    ``transformer-container`` if present) a mount
     ``{name: kserve-pvc-source, readOnly: <flag>, mountPath: /mnt/models, subPath: <path>}`` is
     appended unless a mount *named* ``kserve-pvc-source`` is already there; the volume
     ``{name: kserve-pvc-source, persistentVolumeClaim: {claimName: <claim>}}`` is appended when a
     mount was added and no volume of that name exists yet.  No init container, no emptyDir.
 
 ``mode="copy"`` -- ``enableDirectPvcVolumeMount: false``, KServe <= 0.15.
-    Behaviour of the pre-refactor injector (kserve/kserve commit c8d1ec07, the closest pinned
-    revision to v0.15.2; ``enableDirectPvcVolumeMount`` was removed by kserve/kserve#4694).  The
+    Behaviour of KServe v0.15.2, the last release that has it (``enableDirectPvcVolumeMount`` was
+    removed by kserve/kserve#4694 in v0.16.0).  The
     user container (and transformer) get the PVC at ``/mnt/pvc`` (no subPath) and then the emptyDir
     ``kserve-provision-location`` at ``/mnt/models``; volumes ``kserve-pvc-source`` then
     ``kserve-provision-location`` are appended; the init container ``storage-initializer`` copies
@@ -35,8 +35,8 @@ Both revisions:
 * every ``STORAGE_URI`` env entry of the user container with a non-empty ``value`` becomes the
   model directory; the transformer's env is not touched.
 
-Known differences between the revisions that this module resolves one way (see
-``tests/data/kserve_injector`` for the captured KServe test cases):
+Known differences between v0.15.2 and v0.20.0 that this module resolves one way (see
+``tests/data/kserve_injector`` for the captured KServe test cases of both tags):
 
 * direct mode in <= 0.15 returned early, without the env rewrite and without the volume, when a
   target container already had a ``kserve-pvc-source`` mount, and appended the volume without

@@ -12,7 +12,8 @@ Read at v0.20.0 in ``pkg/controller/v1alpha2/llmisvc/workload_storage.go`` and `
 - ``lora-mount`` (info, >= 0.19, kserve/kserve#5317): a ``pvc://`` adapter is mounted read-only at
   ``/mnt/lora/<name>`` (the name with characters outside ``[a-zA-Z0-9._-]`` turned into ``-``) under
   the volume ``lora-pvc-<name>`` (``kmeta.ChildName``: hashed beyond 63 characters); vLLM is given
-  that path. Said once per adapter, since nobody can check the server's use of it at render time.
+  that path. Said once per adapter, since nobody can check the server's use of it at render time;
+  the subPath named is the URI's after the ``inferenceservice`` rule's rewrite of a file URI.
 - ``lora-name`` (error, >= 0.19): an adapter name that makes ``lora-pvc-<name>`` an invalid volume
   name (uppercase, ``_``, ``.``), a missing name, and two adapters that land on one mount path or
   one volume name (the second is not mounted).
@@ -30,7 +31,7 @@ from typing import Any
 
 from krm_fn import injector, uris
 from krm_fn.ops import Path
-from krm_fn.resource import Resource, mapping
+from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
 from krm_fn.rules import Context, Outcome, finding, inferenceservice, kserve_in
 from krm_fn.rules.storage_uris import is_dns1123_label
 
@@ -57,6 +58,20 @@ def lora_volume_name(name: str) -> str | None:
 
 def _pvc(value: Any) -> str | None:
     return value if isinstance(value, str) and uris.is_pvc_uri(value) and not uris.has_template(value) else None
+
+
+def _as_rendered(res: Resource, uri: str, ctx: Context) -> str:
+    """The URI as the ``inferenceservice`` rule leaves it (a file URI becomes its directory)."""
+    override = res.annotations.get(PATH_TYPE_ANNOTATION)
+    decision = uris.decide(
+        uri,
+        framework=None,
+        extensions=ctx.spec.fileExtensions,
+        path_type=override if override in ("file", "directory") else None,
+        file_uris=ctx.spec.fileUris,
+        mount_mode="direct",  # KServe mounts LLMInferenceService claims directly in every release
+    )
+    return decision.new_uri or uri
 
 
 def _model_checks(res: Resource, model: Mapping[str, Any], disabled: bool, ctx: Context, out: Outcome) -> None:
@@ -131,8 +146,8 @@ def _lora_checks(res: Resource, model: Mapping[str, Any], disabled: bool, ctx: C
             )
             continue
         mount, volume = lora_mount_path(name), lora_volume_name(name)
-        _, path = injector.split_pvc_uri(uri)
-        where = f"subPath {path!r} of claim {injector.split_pvc_uri(uri)[0]!r}" if path else "the claim root"
+        claim, path = injector.split_pvc_uri(_as_rendered(res, uri, ctx))
+        where = f"subPath {path!r} of claim {claim!r}" if path else f"the root of claim {claim!r}"
         out.findings.append(
             finding(
                 res,

@@ -14,10 +14,12 @@ unset namespace only matches an unset namespace: kustomize sets both or neither)
   namespace is an **error**: a pod mounts claims of its own namespace only.
 
 An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a user too: its pods are
-``spec.replicas`` (default 1) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus one
-scheduler pod when ``spec.router.scheduler`` is set (from KServe 0.20 the scheduler and tokenizer
-mount the model at ``/mnt/models/base`` too; counted whenever a scheduler is configured, the
-conservative reading). KServe mounts its claims read-only, whatever the annotation says.
+``spec.replicas`` (default 1) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
+``spec.router.scheduler.replicas`` (default 1) scheduler pods when the scheduler template has a
+``tokenizer`` container: from KServe 0.20 (``scheduler.go``, ``isUsingTokenizerSidecar``) those pods
+mount the model at ``/mnt/models/base`` too. A tokenizer that only an LLMInferenceServiceConfig
+preset adds is not seen at render time. KServe mounts these claims read-only, whatever the
+annotation says.
 
 Replicas: ``spec.replicas`` (Deployment, StatefulSet, ReplicaSet; default 1), ``parallelism`` (Job,
 CronJob; default 1), one pod per node for a DaemonSet (counted as several), 1 for a Pod, and each
@@ -35,7 +37,7 @@ from krm_fn import injector, uris
 from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import Resource, mapping
 from krm_fn.results import Field, Result
-from krm_fn.rules import Context, Outcome, inferenceservice, pods
+from krm_fn.rules import Context, Outcome, inferenceservice, kserve_in, pods
 
 PVC_KIND = ("", "PersistentVolumeClaim")
 ISVC_KIND = (inferenceservice.GROUP, "InferenceService")
@@ -131,7 +133,17 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
         yield Use(parsed.claim, replicas, (*base, "minReplicas"), writable, fld.path, who)
 
 
-def _llm_uses(res: Resource) -> Iterator[Use]:
+def _scheduler_pods(spec: Mapping[str, Any], ctx: Context) -> int:
+    """Scheduler pods that mount the model: with a ``tokenizer`` sidecar, from KServe 0.20."""
+    scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
+    containers = mapping(scheduler.get("template")).get("containers")
+    tokenizer = any(mapping(c).get("name") == "tokenizer" for c in (containers if isinstance(containers, list) else []))
+    if not tokenizer or not kserve_in(ctx.spec, (0, 20)):
+        return 0
+    return _count(scheduler.get("replicas")) if "replicas" in scheduler else 1
+
+
+def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
     if res.api_version not in inferenceservice.LLM_VERSIONS:
         return
     spec = mapping(res.data.get("spec"))
@@ -141,9 +153,9 @@ def _llm_uses(res: Resource) -> Iterator[Use]:
         prefill = mapping(spec.get("prefill"))
         replicas += _count(prefill.get("replicas")) if "replicas" in prefill else 1
         parts.append("spec.prefill")
-    if isinstance(mapping(spec.get("router")).get("scheduler"), Mapping):
-        replicas += 1
-        parts.append("the scheduler (model at /mnt/models/base)")
+    if scheduler_pods := _scheduler_pods(spec, ctx):
+        replicas += scheduler_pods
+        parts.append("the scheduler's tokenizer, model at /mnt/models/base")
     who = f"LLMInferenceService {res.name!r} ({' + '.join(parts)})"
     seen: set[str] = set()
     for fld in inferenceservice.uri_fields(res):
@@ -177,7 +189,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     if kind == ISVC_KIND:
         uses = _isvc_uses(res, ctx)
     elif kind == LLMISVC_KIND:
-        uses = _llm_uses(res)
+        uses = _llm_uses(res, ctx)
     else:
         uses = _workload_uses(res, ctx)
     claims: dict[str, Mapping[str, Any]] | None = None

@@ -71,7 +71,7 @@ def common_parent(paths: list[str]) -> str:
     return "/" + "/".join(common) if common else "/"
 
 
-def _suggest_mount_path(mount: str) -> str:
+def suggest_mount_path(mount: str) -> str:
     """A mount path whose derived volume name is valid: lowercase, ``_`` and ``.`` as ``-``."""
     segments = [re.sub(r"[^a-z0-9-]+", "-", s.lower()).strip("-") or "x" for s in mount.strip("/").split("/")]
     return "/" + "/".join(segments)
@@ -127,7 +127,7 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
         name = injector.volume_name_from_path(mount)
         mount_field: Path = (*base, "storageUris", i, "mountPath")
         if kserve_in(ctx.spec, FIRST, VOLUME_NAMES_FIXED_AFTER) and not is_dns1123_label(name):
-            better = _suggest_mount_path(mount)
+            better = suggest_mount_path(mount)
             out.findings.append(
                 finding(
                     res,
