@@ -33,7 +33,8 @@ Decisions taken where the specification leaves room:
 * **``mountMode: copy`` with ``kserveVersion`` >= 0.16** describes no KServe that exists for this
   family: the copy path was removed (kserve/kserve#4694) and the controller always mounts claims
   directly. One warning per resource says so, on its first ``pvc://`` field, and its URIs are judged
-  as in direct mode (a file URI is rewritten). Raw pods keep copy mode (the ``pods`` rule).
+  as in direct mode (a file URI is rewritten). The same holds for LLMInferenceService(Config) at any
+  version: it never had a copy path. Raw pods keep copy mode (the ``pods`` rule).
 * **readOnly** covers LLMInferenceService and LLMInferenceServiceConfig too (they carry the model
   URI the same way); a TrainedModel with ``pvc://`` is only ever an error.
 """
@@ -75,6 +76,7 @@ SHORTHANDS = (
     "paddle",
 )
 LLM_VERSIONS = ("serving.kserve.io/v1alpha1", "serving.kserve.io/v1alpha2")
+LLM_KINDS = ("LLMInferenceService", "LLMInferenceServiceConfig")
 #: The release that removed the webhook's copy path (kserve/kserve#4694).
 COPY_REMOVED = (0, 16)
 
@@ -163,7 +165,7 @@ def uri_fields(res: Resource, model_mount_path: str = "/mnt/models") -> Iterator
     if res.kind == "InferenceService":
         for base, comp in components(spec):
             yield from _component_fields(base, comp, model_mount_path)
-    elif res.kind in ("LLMInferenceService", "LLMInferenceServiceConfig") and res.api_version in LLM_VERSIONS:
+    elif res.kind in LLM_KINDS and res.api_version in LLM_VERSIONS:
         model = mapping(spec.get("model"))
         if (uri := _str(model.get("uri"))) is not None:
             yield UriField(("spec", "model", "uri"), uri, None, snapshot=True)
@@ -266,7 +268,9 @@ def check(res: Resource, ctx: Context) -> Outcome:
     override = res.annotations.get(PATH_TYPE_ANNOTATION)
     path_type = override if override in ("file", "directory") else None
     uses_pvc = False
-    copy_gone = spec.mountMode == "copy" and kserve_in(spec, COPY_REMOVED)
+    # LLMInferenceServices never had a copy path (workload_storage.go mounts claims directly).
+    direct_only = res.kind in LLM_KINDS or kserve_in(spec, COPY_REMOVED)
+    copy_gone = spec.mountMode == "copy" and direct_only
     mount_mode: uris.MountMode = "direct" if copy_gone else spec.mountMode
     for fld in uri_fields(res, spec.modelMountPath):
         if not uris.is_pvc_uri(fld.value):
@@ -276,10 +280,16 @@ def check(res: Resource, ctx: Context) -> Outcome:
                 finding(
                     res,
                     "warning",
-                    f"mountMode: copy with kserveVersion {spec.kserveVersion} describes no KServe release: from 0.16 "
-                    f"KServe always mounts the claims of this {res.kind} directly at {spec.modelMountPath} (the copy "
-                    "path was removed, kserve/kserve#4694), so these URIs are judged as in direct mode; set "
-                    "kserveVersion to the cluster's release (0.15 or older for copy mode) or mountMode: direct",
+                    (
+                        f"mountMode: copy does not apply to {res.kind} resources: KServe mounts their claims "
+                        "directly in every release, so these URIs are judged as in direct mode"
+                        if res.kind in LLM_KINDS
+                        else f"mountMode: copy with kserveVersion {spec.kserveVersion} describes no KServe release: "
+                        f"from 0.16 KServe always mounts the claims of this {res.kind} directly at "
+                        f"{spec.modelMountPath} (the copy path was removed, kserve/kserve#4694), so these URIs are "
+                        "judged as in direct mode; set kserveVersion to the cluster's release (0.15 or older for "
+                        "copy mode) or mountMode: direct"
+                    ),
                     fld.path,
                     fld.value,
                 )
