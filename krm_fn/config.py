@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from krm_fn.injector import NEWEST_KSERVE_VERSION
 from krm_fn.results import Field as ResultField
 from krm_fn.results import ResourceRef, Result
 from krm_fn.uris import DEFAULT_FILE_EXTENSIONS
@@ -90,6 +91,12 @@ class PolicySpec(_Strict):
         False,
         description="Rewrite a bundled `inferenceservice-config` ConfigMap that disagrees with `mountMode`.",
     )
+    kserveVersion: str = Field(
+        NEWEST_KSERVE_VERSION,
+        description="KServe release the checks assume (`0.16`, `v0.20.1`; kept as major.minor). Findings are raised "
+        "only for releases they hold for; from 0.16 on InferenceServices are always mounted directly, whatever "
+        "`mountMode` says. Quote it in YAML: `0.20` unquoted is the number 0.2.",
+    )
     kubernetesVersion: str | None = Field(
         None,
         description="Kubernetes version for output schema validation; default the newest available.",
@@ -129,6 +136,16 @@ class PolicySpec(_Strict):
         if not value.startswith("/") or ".." in value.split("/"):
             raise ValueError("must be an absolute path without '..'")
         return value.rstrip("/") or "/"
+
+    @field_validator("kserveVersion", mode="before")
+    @classmethod
+    def _kserve_version(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("must be a quoted string such as '0.20' (YAML reads 0.20 unquoted as the number 0.2)")
+        parts = value.removeprefix("v").split(".")
+        if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+            raise ValueError("must look like 0.20 or v0.20.0")
+        return f"{int(parts[0])}.{int(parts[1])}"
 
     @field_validator("kubernetesVersion")
     @classmethod

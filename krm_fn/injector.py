@@ -6,18 +6,18 @@ rewrites every pod that carries the annotation
 it does one of two things, and :func:`inject_pvc` produces the same pod spec at render time:
 
 ``mode="direct"`` -- the PVC is mounted straight into the model container.
-    Behaviour of the current KServe code (``CommonStorageInitialization`` + ``utils.AddModelMount``,
-    read at kserve/kserve commit 0217bdab; the PVC branch is the same at the other stored commit
-    ec13beed).  From v0.16 on this is the only mode.  Per target container (``kserve-container``,
-    else ``worker-container``; then ``transformer-container`` if present) a mount
+    Behaviour of KServe v0.20.0 (``CommonStorageInitialization`` + ``utils.AddModelMount``, the
+    per-container de-duplication that came in after v0.15).  From v0.16 on this is the only mode.
+    Per target container (``kserve-container``, else ``worker-container``; then
+    ``transformer-container`` if present) a mount
     ``{name: kserve-pvc-source, readOnly: <flag>, mountPath: /mnt/models, subPath: <path>}`` is
     appended unless a mount *named* ``kserve-pvc-source`` is already there; the volume
     ``{name: kserve-pvc-source, persistentVolumeClaim: {claimName: <claim>}}`` is appended when a
     mount was added and no volume of that name exists yet.  No init container, no emptyDir.
 
 ``mode="copy"`` -- ``enableDirectPvcVolumeMount: false``, KServe <= 0.15.
-    Behaviour of the pre-refactor injector (kserve/kserve commit c8d1ec07, the closest pinned
-    revision to v0.15.2; ``enableDirectPvcVolumeMount`` was removed by kserve/kserve#4694).  The
+    Behaviour of KServe v0.15.2, the last release that has it (``enableDirectPvcVolumeMount`` was
+    removed by kserve/kserve#4694 in v0.16.0).  The
     user container (and transformer) get the PVC at ``/mnt/pvc`` (no subPath) and then the emptyDir
     ``kserve-provision-location`` at ``/mnt/models``; volumes ``kserve-pvc-source`` then
     ``kserve-provision-location`` are appended; the init container ``storage-initializer`` copies
@@ -35,8 +35,8 @@ Both revisions:
 * every ``STORAGE_URI`` env entry of the user container with a non-empty ``value`` becomes the
   model directory; the transformer's env is not touched.
 
-Known differences between the revisions that this module resolves one way (see
-``tests/data/kserve_injector`` for the captured KServe test cases):
+Known differences between v0.15.2 and v0.20.0 that this module resolves one way (see
+``tests/data/kserve_injector`` for the captured KServe test cases of both tags):
 
 * direct mode in <= 0.15 returned early, without the env rewrite and without the volume, when a
   target container already had a ``kserve-pvc-source`` mount, and appended the volume without
@@ -44,6 +44,14 @@ Known differences between the revisions that this module resolves one way (see
 * the error text is ``"Invalid configuration: cannot find container: kserve-container"`` in
   <= 0.15 and ``"Invalid configuration: cannot find container"`` now; copy mode raises the former,
   direct mode the latter (both start with :data:`CANNOT_FIND_CONTAINER`).
+
+``storageUris`` (KServe >= 0.16, the plural branch of ``CommonStorageInitialization`` at v0.20.0,
+used by the InferenceService controller, never by the pod webhook): :func:`inject_pvc_storage_uris`.
+Each ``pvc://`` entry is mounted in the user container (and transformer) at its ``mountPath``
+with ``subPath: ""`` -- the path after the claim is dropped -- under the volume name
+:func:`volume_name_from_path` derives from the ``mountPath``; the same per-container
+de-duplication by volume name as direct mode applies, so a second entry whose ``mountPath`` gives
+the same volume name is silently skipped. The ``STORAGE_URI`` env is not rewritten on this branch.
 
 Not modelled, because they need cluster state a renderer does not have: service-account and
 storage-spec credentials, the CA-bundle ConfigMap mount, ``ClusterStorageContainer`` overrides,
@@ -60,7 +68,7 @@ args, resources, volumeMounts, terminationMessagePolicy), and zero values are om
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,6 +84,7 @@ __all__ = [
     "INITIALIZER_NAME",
     "KSERVE_CONTAINER",
     "MODEL_DIR",
+    "NEWEST_KSERVE_VERSION",
     "PVC_MOUNT_PATH",
     "PVC_URI_PREFIX",
     "PVC_VOLUME_NAME",
@@ -88,10 +97,16 @@ __all__ = [
     "InitializerConfig",
     "InjectionError",
     "InjectionMode",
+    "StorageUri",
     "inject_pvc",
+    "inject_pvc_storage_uris",
     "is_read_only",
     "split_pvc_uri",
+    "volume_name_from_path",
 ]
+
+#: The newest KServe release whose behaviour this module and the rules know (``spec.kserveVersion``).
+NEWEST_KSERVE_VERSION = "0.20"
 
 #: URI scheme KServe mounts from a PersistentVolumeClaim (``constants.PvcURIPrefix``).
 PVC_URI_PREFIX = "pvc://"
@@ -248,6 +263,69 @@ def inject_pvc(
     for env in _items(user.get("env")):
         if env.get("name") == STORAGE_URI_ENV and env.get("value") not in (None, ""):
             env["value"] = model_mount_path
+    return spec
+
+
+@dataclass(frozen=True)
+class StorageUri:
+    """One ``storageUris`` entry (``v1beta1.StorageUri``): a source URI and where it is mounted."""
+
+    uri: str
+    mountPath: str = MODEL_DIR
+
+
+def volume_name_from_path(path: str) -> str:
+    """KServe's ``GetVolumeNameFromPath``: ``/`` trimmed at both ends, inner ``/`` turned into ``-``.
+
+    Nothing else is done (until kserve/kserve#6077, after v0.20.0): ``/mnt/Models_v1.2`` gives
+    ``mnt-Models_v1.2``, which is not a valid volume name.
+    """
+    return path.strip("/").replace("/", "-")
+
+
+def inject_pvc_storage_uris(
+    pod_spec: Mapping[str, Any],
+    annotations: Mapping[str, str],
+    entries: Sequence[StorageUri],
+) -> dict[str, Any]:
+    """Return a new pod spec with the ``pvc://`` entries of ``storageUris`` mounted as KServe does.
+
+    The plural branch of ``CommonStorageInitialization`` (v0.16.0-v0.20.0): for each ``pvc://``
+    entry, in order, and each target container (``kserve-container`` else ``worker-container``,
+    then ``transformer-container``), ``utils.AddModelMount`` with the volume name
+    :func:`volume_name_from_path` of the entry's ``mountPath``, ``subPath: ""`` and the read-only
+    flag. Entries of other schemes are downloaded by the storage initializer and are not modelled
+    here (they are skipped). ``pod_spec`` is not modified.
+
+    Raises:
+        InjectionError: neither ``kserve-container`` nor ``worker-container`` exists.
+    """
+    copied = copy.deepcopy(pod_spec)
+    spec: dict[str, Any] = copied if isinstance(copied, dict) else dict(copied)
+    if AGENT_ANNOTATION in annotations:
+        return spec
+    if any(_name_of(c) == INITIALIZER_NAME for c in _items(spec.get("initContainers"))):
+        return spec
+    if not entries:
+        return spec
+    containers = _items(spec.get("containers"))
+    user = _first_named(containers, KSERVE_CONTAINER) or _first_named(containers, WORKER_CONTAINER)
+    if user is None:
+        raise InjectionError(CANNOT_FIND_CONTAINER)
+    transformer = _first_named(containers, TRANSFORMER_CONTAINER)
+    targets = [user] if transformer is None else [user, transformer]
+    read_only = is_read_only(annotations)
+    for entry in entries:
+        if not entry.uri.startswith(PVC_URI_PREFIX):
+            continue
+        claim, _ = split_pvc_uri(entry.uri)
+        name = volume_name_from_path(entry.mountPath)
+        for container in targets:
+            # The plural branch passes SubPath "" whatever the URI's path is.
+            if _add_mount_if_absent(container, _mount(name, entry.mountPath, "", read_only)) and not any(
+                _name_of(v) == name for v in _items(spec.get("volumes"))
+            ):
+                _list_field(spec, "volumes").append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
     return spec
 
 

@@ -347,7 +347,14 @@ def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_
                 "warning",
                 "snapshot-dir",
                 f"{new_uri!r} must hold a full model snapshot (config.json, tokenizer files and "
-                "weights), not just one weights file.",
+                "weights), not just one weights file."
+                + (
+                    # KServe's LLMInferenceService template runs `vllm serve /mnt/models`, and the
+                    # only single file vLLM serves by path is a GGUF model.
+                    f" vLLM serves a single file only when it is a .gguf model; {file_name!r} is not one."
+                    if snapshot_field
+                    else ""
+                ),
             )
         )
     return hints

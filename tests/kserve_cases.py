@@ -11,8 +11,28 @@ from typing import Any
 import yaml
 
 DATA_DIR = Path(__file__).parent / "data" / "kserve_injector"
-CASE_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
+#: Every captured case; ``kserve-<tag>/<GoTest>--<case>.yaml``.
+ALL_CASE_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
+#: ``inventory.yaml``: every pvc:// case of KServe's tests at both tags, captured or not applicable.
+INVENTORY = DATA_DIR / "inventory.yaml"
+
+
+def _is_plural(path: Path) -> bool:
+    return "storage_uris" in yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+#: Cases of the pod webhook's single source URI (the annotation), run through ``inject_pvc``.
+CASE_FILES = [p for p in ALL_CASE_FILES if not _is_plural(p)]
 CASE_IDS = [str(path.relative_to(DATA_DIR)) for path in CASE_FILES]
+#: Cases of the plural ``storageUris`` branch, run through ``inject_pvc_storage_uris``.
+PLURAL_CASE_FILES = [p for p in ALL_CASE_FILES if _is_plural(p)]
+PLURAL_CASE_IDS = [str(path.relative_to(DATA_DIR)) for path in PLURAL_CASE_FILES]
+
+
+def tag_of(case_file: Path) -> str:
+    """``kserve-v0.20.0/...`` -> ``v0.20.0``."""
+    return case_file.parent.name.removeprefix("kserve-")
+
 
 #: Keys whose empty mapping is a set pointer in Go (``emptyDir: {}``), not a zero value.
 MEANINGFUL_EMPTY = frozenset({"emptyDir"})

@@ -1,10 +1,13 @@
 """Tests of krm_fn.injector against KServe's own pod-webhook unit tests, captured as data.
 
-``tests/data/kserve_injector/<revision>/<GoTest>--<case>.yaml`` holds every PVC case of
-``storage_initializer_injector_test.go`` at two kserve/kserve revisions: ``kserve-c8d1ec07`` (copy
-mode still present, closest to v0.15.2) and ``kserve-0217bdab`` (current code, direct mode only).
-Each file names its source and has ``expected`` (the webhook's pod spec), ``error`` (a prefix of
-the webhook's error) or ``expected_env`` (the Go test only checks the ``STORAGE_URI`` env entry).
+``tests/data/kserve_injector/kserve-<tag>/<GoTest>--<case>.yaml`` holds every PVC case of
+``storage_initializer_injector_test.go`` at two kserve/kserve tags: ``v0.15.2`` (the last release
+with copy mode) and ``v0.20.0`` (direct mode only, plus the plural ``storageUris`` branch of
+``CommonStorageInitialization``). Each file names its tag, commit, Go test and case, and has
+``expected`` (the webhook's pod spec), ``error`` (a prefix of the webhook's error),
+``expected_env`` (the Go test only checks the ``STORAGE_URI`` env entry) or
+``expected_assertions`` (the plural cases: exactly what the Go test asserts).
+``inventory.yaml`` lists every pvc:// case of both tags: captured, or not applicable with the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kserve_cases import CASE_FILES, CASE_IDS, load_case, omit_zero, storage_uri_env
+import yaml
+from kserve_cases import (
+    ALL_CASE_FILES,
+    CASE_FILES,
+    CASE_IDS,
+    DATA_DIR,
+    INVENTORY,
+    PLURAL_CASE_FILES,
+    PLURAL_CASE_IDS,
+    load_case,
+    omit_zero,
+    storage_uri_env,
+)
 
 from krm_fn.injector import (
     AGENT_ANNOTATION,
@@ -26,9 +41,12 @@ from krm_fn.injector import (
     SOURCE_URI_ANNOTATION,
     InitializerConfig,
     InjectionError,
+    StorageUri,
     inject_pvc,
+    inject_pvc_storage_uris,
     is_read_only,
     split_pvc_uri,
+    volume_name_from_path,
 )
 
 
@@ -63,19 +81,111 @@ def walk(value: Any) -> Iterator[Any]:
             yield from walk(item)
 
 
-def test_both_revisions_captured() -> None:
-    revisions = {path.parent.name for path in CASE_FILES}
-    assert revisions == {"kserve-c8d1ec07", "kserve-0217bdab"}
+def test_both_tags_captured() -> None:
+    tags = {path.parent.name for path in ALL_CASE_FILES}
+    assert tags == {"kserve-v0.15.2", "kserve-v0.20.0"}
     assert len(CASE_FILES) == 24
+    assert len(PLURAL_CASE_FILES) == 1
 
 
-@pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)
+def _inventory() -> dict[str, Any]:
+    data = yaml.safe_load(INVENTORY.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_inventory_accounts_for_every_case_file() -> None:
+    """Every case file is in the inventory as captured, and every captured entry exists."""
+    inventory = _inventory()
+    captured = {c["file"] for c in inventory["cases"] if c["status"] == "captured"}
+    files = {str(p.relative_to(DATA_DIR)) for p in ALL_CASE_FILES}
+    assert files <= captured
+    root = DATA_DIR.parents[2]
+    for entry in captured - files:
+        path, _, test = entry.partition("::")
+        target = root / path
+        assert target.exists(), entry
+        if test:
+            assert f"def {test}(" in target.read_text(encoding="utf-8"), entry
+
+
+def test_inventory_gives_a_reason_for_every_case_not_captured() -> None:
+    inventory = _inventory()
+    assert set(inventory["tags"]) == {"v0.15.2", "v0.20.0"}
+    for entry in inventory["cases"]:
+        assert entry["tag"] in inventory["tags"]
+        assert entry["status"] in ("captured", "not-applicable"), entry
+        if entry["status"] == "not-applicable":
+            assert len(entry["reason"]) > 40, entry
+        else:
+            assert entry["file"], entry
+
+
+@pytest.mark.parametrize("path", ALL_CASE_FILES, ids=[str(p.relative_to(DATA_DIR)) for p in ALL_CASE_FILES])
 def test_case_file_shape(path: Path) -> None:
     case = load_case(path)
+    tag = path.parent.name.removeprefix("kserve-")
     assert case["source"].startswith("kserve/kserve pkg/webhook/admission/pod/")
+    assert f" @ {tag} (" in case["source"]
+    assert ", test Test" in case["source"]
+    assert " / case " in case["source"]
     assert case["mode"] in ("direct", "copy")
+    if "storage_uris" in case:
+        assert list(case)
+        assert "expected_assertions" in case
+        return
     assert case["annotations"][SOURCE_URI_ANNOTATION].startswith("pvc://")
     assert sum(key in case for key in ("expected", "error", "expected_env")) == 1
+
+
+def run_plural(case: dict[str, Any]) -> dict[str, Any]:
+    entries = [StorageUri(**entry) for entry in case["storage_uris"]]
+    return inject_pvc_storage_uris(case["input"], case["annotations"], entries)
+
+
+@pytest.mark.parametrize("path", PLURAL_CASE_FILES, ids=PLURAL_CASE_IDS)
+def test_plural_branch_matches_kserve(path: Path) -> None:
+    """What ``TestCommonStorageInitialization`` asserts, on :func:`inject_pvc_storage_uris`."""
+    case = load_case(path)
+    want = case["expected_assertions"]
+    got = run_plural(case)
+    assert len(got.get("initContainers") or []) == want["init_containers"]
+    assert len(got.get("volumes") or []) == want["volume_count"]
+    mounts = got["containers"][0].get("volumeMounts") or []
+    assert [m["mountPath"] for m in mounts] == want["mount_paths"]
+    assert all(bool(m.get("readOnly")) is want["read_only"] for m in mounts)
+    assert all("subPath" not in m for m in mounts), "the plural branch drops the path after the claim"
+    assert got["containers"][0]["env"] == case["input"]["containers"][0]["env"], "no env rewrite on this branch"
+    assert run_plural({**case, "input": got}) == got
+
+
+def test_plural_branch_drops_the_path_and_the_colliding_entry() -> None:
+    spec = {"containers": [{"name": "kserve-container"}, {"name": "transformer-container"}]}
+    entries = [
+        StorageUri("pvc://a/models/llama", "/mnt/models"),
+        StorageUri("s3://bucket/x", "/mnt/s3"),
+        StorageUri("pvc://b/other", "/mnt/models/"),  # same volume name: silently not mounted
+    ]
+    out = inject_pvc_storage_uris(spec, {}, entries)
+    assert out["volumes"] == [{"name": "mnt-models", "persistentVolumeClaim": {"claimName": "a"}}]
+    for container in out["containers"]:
+        assert container["volumeMounts"] == [{"name": "mnt-models", "readOnly": True, "mountPath": "/mnt/models"}]
+    with pytest.raises(InjectionError, match=f"^{CANNOT_FIND_CONTAINER}$"):
+        inject_pvc_storage_uris({"containers": [{"name": "x"}]}, {}, entries)
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/", ""),  # KServe's TestGetVolumeNameFromPath, v0.20.0: RootPath
+        ("/mnt/models", "mnt-models"),  # SimplePath
+        ("/mnt/models/subdir", "mnt-models-subdir"),  # NestedPath
+        ("/mnt/models/", "mnt-models"),  # PathWithTrailingSlash
+        ("/mnt/Models_v1.2", "mnt-Models_v1.2"),  # not sanitized before #6077
+    ],
+)
+def test_volume_name_from_path(path: str, name: str) -> None:
+    assert volume_name_from_path(path) == name
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=CASE_IDS)

@@ -198,7 +198,8 @@ def _daemonset(uri: str) -> dict[str, Any]:
         (["ReadWriteOncePod"], deployment("d", "pvc://c/m", 2, containers=KSERVE), "error"),
         (["ReadWriteOnce", "ReadWriteMany"], deployment("d", "pvc://c/m", 3, containers=KSERVE), None),
         (["ReadOnlyMany"], deployment("d", "pvc://c/m", 3, containers=KSERVE), None),
-        (["ReadWriteOnce"], deployment("d", "pvc://c/m", 3, namespace="other", containers=KSERVE), None),
+        # The claim exists only in another namespace: the pods cannot mount it at all.
+        (["ReadWriteOnce"], deployment("d", "pvc://c/m", 3, namespace="other", containers=KSERVE), "error"),
     ],
 )
 def test_access_modes(modes: list[str], workload: dict[str, Any], severity: str | None) -> None:
@@ -261,15 +262,28 @@ def _config(text: str) -> dict[str, Any]:
     ],
 )
 def test_kserve_config_comparison(text: str, mode: str, warns: bool) -> None:
-    items, results, _ = run([_config(text)], mountMode=mode)
+    items, results, _ = run([_config(text)], mountMode=mode, kserveVersion="0.15")
     assert bool(by_severity(results, "warning")) is warns
+    assert items[0]["data"]["storageInitializer"] == text
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [('{"enableDirectPvcVolumeMount": false}', True), ('{"enableDirectPvcVolumeMount": true}', True), ("{}", False)],
+)
+@pytest.mark.parametrize("mode", ["direct", "copy"])
+def test_kserve_config_key_is_ignored_from_0_16(text: str, says: bool, mode: str) -> None:
+    """KServe 0.16+ ignores enableDirectPvcVolumeMount: an info if it is there, never a rewrite."""
+    items, results, _ = run([_config(text)], mountMode=mode, manageKServeConfig=True, kserveVersion="0.16")
+    assert by_severity(results, "warning") == []
+    assert bool([r for r in by_severity(results, "info") if "ignores" in r["message"]]) is says
     assert items[0]["data"]["storageInitializer"] == text
 
 
 @pytest.mark.parametrize(("mode", "value"), [("direct", True), ("copy", False)])
 def test_manage_kserve_config_rewrites_only_the_key(mode: str, value: bool) -> None:
     text = '{\n  "cpuLimit": "1",\n  "enableDirectPvcVolumeMount": ' + json.dumps(not value) + "\n}"
-    items, results, _ = run([_config(text)], mountMode=mode, manageKServeConfig=True)
+    items, results, _ = run([_config(text)], mountMode=mode, manageKServeConfig=True, kserveVersion="0.15")
     new = items[0]["data"]["storageInitializer"]
     assert new == text.replace(json.dumps(not value), json.dumps(value))
     assert by_severity(results, "warning") == []

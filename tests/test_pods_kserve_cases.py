@@ -1,7 +1,8 @@
 """Every PVC case of KServe's injector unit tests is a golden fixture, checked against KServe's result.
 
-``tests/data/kserve_injector/<revision>/<GoTest>--<case>.yaml`` (see ``tests/test_injector.py``)
-becomes ``fixtures/kserve-injector-<revision>-<go-test>--<case>/``: a ResourceList holding one Pod
+``tests/data/kserve_injector/kserve-<tag>/<GoTest>--<case>.yaml`` (see ``tests/test_injector.py``;
+the plural ``storageUris`` cases are not pod-webhook cases and are run there)
+becomes ``fixtures/kserve-injector-<tag>-<case>/``: a ResourceList holding one Pod
 with the case's annotations and input spec, and a ``PvcMountPolicy`` with the case's mode and
 storage-initializer config. The tests below check, without looking at the fixtures by eye, that
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kserve_cases import CASE_FILES, CASE_IDS, DATA_DIR, load_case, omit_zero, storage_uri_env
+from kserve_cases import CASE_FILES, CASE_IDS, DATA_DIR, load_case, omit_zero, storage_uri_env, tag_of
 
 from krm_fn.pipeline import run_krm
 
@@ -39,9 +40,9 @@ ABBREVIATIONS = (
 
 
 def fixture_name(case_file: Path) -> str:
-    """``kserve-c8d1ec07/TestTransformerCollocation--No-collocation.yaml`` ->
-    ``kserve-injector-c8d1ec07-no-collocation`` (case names are unique per revision)."""
-    revision = case_file.parent.name.removeprefix("kserve-")
+    """``kserve-v0.15.2/TestTransformerCollocation--No-collocation.yaml`` ->
+    ``kserve-injector-v0.15.2-no-collocation`` (case names are unique per tag)."""
+    revision = tag_of(case_file)
     slug = pod_name(case_file)
     for long, short in ABBREVIATIONS:
         slug = slug.replace(long, short)
@@ -57,7 +58,8 @@ def pod_name(case_file: Path) -> str:
 def fixture_input(case_file: Path) -> str:
     """The ResourceList text of the fixture for one case."""
     case = load_case(case_file)
-    spec: dict[str, Any] = {"mountMode": case["mode"]}
+    # The tag's release as major.minor: what the checks assume about the cluster.
+    spec: dict[str, Any] = {"mountMode": case["mode"], "kserveVersion": ".".join(tag_of(case_file)[1:].split(".")[:2])}
     if case.get("initializer"):
         spec["storageInitializer"] = case["initializer"]
     doc = {
@@ -144,11 +146,11 @@ def test_expected_output_matches_kserve(case_file: Path) -> None:
 def test_comparison_can_fail() -> None:
     """The comparison is order-sensitive: swapping two mounts is a mismatch."""
     case = load_case(
-        DATA_DIR / "kserve-c8d1ec07" / "TestStorageInitializerInjector--StorageInitializerInjectedAndMountsPvc.yaml"
+        DATA_DIR / "kserve-v0.15.2" / "TestStorageInitializerInjector--StorageInitializerInjectedAndMountsPvc.yaml"
     )
     answer = run_krm(
         fixture_input(
-            DATA_DIR / "kserve-c8d1ec07" / "TestStorageInitializerInjector--StorageInitializerInjectedAndMountsPvc.yaml"
+            DATA_DIR / "kserve-v0.15.2" / "TestStorageInitializerInjector--StorageInitializerInjectedAndMountsPvc.yaml"
         ).encode()
     )
     doc = yaml.safe_load(answer.stdout)

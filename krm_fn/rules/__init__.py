@@ -46,6 +46,18 @@ class Outcome:
     findings: list[Result] = field(default_factory=list)
 
 
+def kserve_version(spec: PolicySpec) -> tuple[int, int]:
+    """``spec.kserveVersion`` as ``(major, minor)`` (the config keeps it as ``major.minor``)."""
+    major, _, minor = spec.kserveVersion.partition(".")
+    return int(major), int(minor)
+
+
+def kserve_in(spec: PolicySpec, first: tuple[int, int], last: tuple[int, int] | None = None) -> bool:
+    """Whether the configured KServe release is in ``first..last`` (inclusive; ``None``: no known fix yet)."""
+    version = kserve_version(spec)
+    return first <= version and (last is None or version <= last)
+
+
 @dataclass(frozen=True)
 class Context:
     """What every rule may read besides the resource: the config and the whole bundle."""
@@ -74,9 +86,27 @@ class Rule:
 
 
 def _registry() -> tuple[Rule, ...]:
-    from krm_fn.rules import inferenceservice, kserve_config, pods, pvc_access
+    from krm_fn.rules import (
+        collocation,
+        inferenceservice,
+        kserve_config,
+        llm_storage,
+        pods,
+        pvc_access,
+        storage_container,
+        storage_uris,
+    )
 
-    modules = (inferenceservice, pods, pvc_access, kserve_config)
+    modules = (
+        inferenceservice,
+        storage_uris,
+        collocation,
+        storage_container,
+        llm_storage,
+        pods,
+        pvc_access,
+        kserve_config,
+    )
     return tuple(Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.MARKERS, m.check) for m in modules)
 
 

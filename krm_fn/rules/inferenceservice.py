@@ -30,6 +30,11 @@ Decisions taken where the specification leaves room:
 * **Results of a decision**: the rewrite's own info finding becomes the change's message; every
   other finding is a result on the same field whose ``proposedValue`` is the finding's own proposal
   (an unapplied repair, or the directory ``fileUris: error`` refused to write) or else the new URI.
+* **``mountMode: copy`` with ``kserveVersion`` >= 0.16** describes no KServe that exists for this
+  family: the copy path was removed (kserve/kserve#4694) and the controller always mounts claims
+  directly. One warning per resource says so, on its first ``pvc://`` field, and its URIs are judged
+  as in direct mode (a file URI is rewritten). The same holds for LLMInferenceService(Config) at any
+  version: it never had a copy path. Raw pods keep copy mode (the ``pods`` rule).
 * **readOnly** covers LLMInferenceService and LLMInferenceServiceConfig too (they carry the model
   URI the same way); a TrainedModel with ``pvc://`` is only ever an error.
 """
@@ -43,7 +48,7 @@ from typing import Any
 from krm_fn import uris
 from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.rules import Change, Context, Outcome, finding
+from krm_fn.rules import Change, Context, Outcome, finding, kserve_in
 
 GROUP = "serving.kserve.io"
 READONLY_ANNOTATION = "storage.kserve.io/readonly"
@@ -71,6 +76,9 @@ SHORTHANDS = (
     "paddle",
 )
 LLM_VERSIONS = ("serving.kserve.io/v1alpha1", "serving.kserve.io/v1alpha2")
+LLM_KINDS = ("LLMInferenceService", "LLMInferenceServiceConfig")
+#: The release that removed the webhook's copy path (kserve/kserve#4694).
+COPY_REMOVED = (0, 16)
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,8 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _components(spec: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+def components(spec: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+    """Each component of an InferenceService spec and its path: predictor, explainer, transformer, canaries."""
     for name in ("predictor", "explainer", "transformer"):
         if isinstance(spec.get(name), Mapping):
             yield ("spec", name), spec[name]
@@ -154,9 +163,9 @@ def uri_fields(res: Resource, model_mount_path: str = "/mnt/models") -> Iterator
     """
     spec = mapping(res.data.get("spec"))
     if res.kind == "InferenceService":
-        for base, comp in _components(spec):
+        for base, comp in components(spec):
             yield from _component_fields(base, comp, model_mount_path)
-    elif res.kind in ("LLMInferenceService", "LLMInferenceServiceConfig") and res.api_version in LLM_VERSIONS:
+    elif res.kind in LLM_KINDS and res.api_version in LLM_VERSIONS:
         model = mapping(spec.get("model"))
         if (uri := _str(model.get("uri"))) is not None:
             yield UriField(("spec", "model", "uri"), uri, None, snapshot=True)
@@ -204,7 +213,7 @@ def _mount_path_problem(mount: str) -> str | None:
 
 def _validate_components(res: Resource, out: Outcome) -> None:
     """KServe's own render-time checks of ``storageUri`` / ``storageUris`` on each component."""
-    for base, comp in _components(mapping(res.data.get("spec"))):
+    for base, comp in components(mapping(res.data.get("spec"))):
         entries = comp.get("storageUris")
         single = _implementation_uri(base, comp)
         if isinstance(entries, list) and single is not None:
@@ -259,9 +268,32 @@ def check(res: Resource, ctx: Context) -> Outcome:
     override = res.annotations.get(PATH_TYPE_ANNOTATION)
     path_type = override if override in ("file", "directory") else None
     uses_pvc = False
+    # LLMInferenceServices never had a copy path (workload_storage.go mounts claims directly).
+    direct_only = res.kind in LLM_KINDS or kserve_in(spec, COPY_REMOVED)
+    copy_gone = spec.mountMode == "copy" and direct_only
+    mount_mode: uris.MountMode = "direct" if copy_gone else spec.mountMode
     for fld in uri_fields(res, spec.modelMountPath):
         if not uris.is_pvc_uri(fld.value):
             continue
+        if copy_gone and not uses_pvc:
+            out.findings.append(
+                finding(
+                    res,
+                    "warning",
+                    (
+                        f"mountMode: copy does not apply to {res.kind} resources: KServe mounts their claims "
+                        "directly in every release, so these URIs are judged as in direct mode"
+                        if res.kind in LLM_KINDS
+                        else f"mountMode: copy with kserveVersion {spec.kserveVersion} describes no KServe release: "
+                        f"from 0.16 KServe always mounts the claims of this {res.kind} directly at "
+                        f"{spec.modelMountPath} (the copy path was removed, kserve/kserve#4694), so these URIs are "
+                        "judged as in direct mode; set kserveVersion to the cluster's release (0.15 or older for "
+                        "copy mode) or mountMode: direct"
+                    ),
+                    fld.path,
+                    fld.value,
+                )
+            )
         uses_pvc = True
         decision = uris.decide(
             fld.value,
@@ -269,7 +301,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
             extensions=spec.fileExtensions,
             path_type=path_type,
             file_uris=spec.fileUris,
-            mount_mode=spec.mountMode,
+            mount_mode=mount_mode,
             snapshot_field=fld.snapshot,
         )
         # The info finding of a rewrite is the change's own result; everything else is reported as is.

@@ -4,9 +4,11 @@ When the bundle holds the ConfigMap ``inferenceservice-config`` (``v1``, any nam
 ``data.storageInitializer`` JSON is read:
 
 - ``enableDirectPvcVolumeMount`` decides KServe 0.11-0.15's mode: ``true`` is direct, ``false`` or
-  unset (Go's zero value) is copy. From KServe 0.16 on the key is ignored and direct is the only
-  mode. A disagreement with ``mountMode`` is a warning; with ``manageKServeConfig: true`` the key is
-  set to agree (an info result), the rest of the JSON text kept as it was.
+  unset (Go's zero value) is copy. With ``kserveVersion`` <= 0.15 a disagreement with ``mountMode``
+  is a warning; with ``manageKServeConfig: true`` the key is set to agree (an info result), the
+  rest of the JSON text kept as it was. From KServe 0.16 on the key is ignored and direct is the
+  only mode (kserve/kserve#4694): a key that is still there is an info result saying so, and nothing
+  is rewritten.
 - In copy mode, an ``image``, ``cpuRequest``, ``cpuLimit``, ``memoryRequest`` or ``memoryLimit``
   that differs from ``spec.storageInitializer`` is a warning: the rendered init container would
   differ from the one KServe's webhook builds (the webhook then leaves the rendered one alone).
@@ -20,7 +22,7 @@ import re
 
 from krm_fn.resource import Resource, mapping
 from krm_fn.results import Field, Result, Severity
-from krm_fn.rules import Change, Context, Outcome
+from krm_fn.rules import Change, Context, Outcome, kserve_in
 
 CONFIGMAP_NAME = "inferenceservice-config"
 DATA_KEY = "storageInitializer"
@@ -31,6 +33,8 @@ KINDS = {("", "ConfigMap")}
 MARKERS = {"ConfigMap": (CONFIGMAP_NAME,)}
 
 _FIELD = ("data", DATA_KEY)
+#: The release that removed ``enableDirectPvcVolumeMount`` (kserve/kserve#4694).
+DIRECT_KEY_IGNORED = (0, 16)
 
 
 def _set_direct(text: str, value: bool) -> str:
@@ -78,7 +82,18 @@ def check(res: Resource, ctx: Context) -> Outcome:
     policy = ctx.spec
     direct = config.get(DIRECT_KEY)
     kserve_mode = "direct" if direct is True else "copy"
-    if kserve_mode != policy.mountMode:
+    if kserve_in(policy, DIRECT_KEY_IGNORED):
+        if DIRECT_KEY in config:
+            out.findings.append(
+                _result(
+                    res,
+                    "info",
+                    f"{CONFIGMAP_NAME} has {DIRECT_KEY}: {json.dumps(direct)}, which KServe "
+                    f"{policy.kserveVersion} ignores: from 0.16 on InferenceService claims are always mounted "
+                    f"directly at /mnt/models (kserve/kserve#4694); the key can be removed",
+                )
+            )
+    elif kserve_mode != policy.mountMode:
         shown = "unset" if DIRECT_KEY not in config else json.dumps(direct)
         message = (
             f"{CONFIGMAP_NAME} has {DIRECT_KEY}: {shown}, which is {kserve_mode} mode on KServe 0.11-0.15, "

@@ -10,6 +10,16 @@ unset namespace only matches an unset namespace: kustomize sets both or neither)
 - ``ReadWriteOncePod`` with more than one replica is an **error**: only one pod can ever mount it.
 - A claim that is only ``ReadOnlyMany`` while the KServe mounts are writable
   (``storage.kserve.io/readonly: "false"``, after the ``readOnly`` policy) is an **error**.
+- A claim that is not in the user's namespace while a PVC of that name is in the bundle in another
+  namespace is an **error**: a pod mounts claims of its own namespace only.
+
+An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a user too: its pods are
+``spec.replicas`` (default 1) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
+``spec.router.scheduler.replicas`` (default 1) scheduler pods when the scheduler template has a
+``tokenizer`` container: from KServe 0.20 (``scheduler.go``, ``isUsingTokenizerSidecar``) those pods
+mount the model at ``/mnt/models/base`` too. A tokenizer that only an LLMInferenceServiceConfig
+preset adds is not seen at render time. KServe mounts these claims read-only, whatever the
+annotation says.
 
 Replicas: ``spec.replicas`` (Deployment, StatefulSet, ReplicaSet; default 1), ``parallelism`` (Job,
 CronJob; default 1), one pod per node for a DaemonSet (counted as several), 1 for a Pod, and each
@@ -27,13 +37,14 @@ from krm_fn import injector, uris
 from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import Resource, mapping
 from krm_fn.results import Field, Result
-from krm_fn.rules import Context, Outcome, inferenceservice, pods
+from krm_fn.rules import Context, Outcome, inferenceservice, kserve_in, pods
 
 PVC_KIND = ("", "PersistentVolumeClaim")
 ISVC_KIND = (inferenceservice.GROUP, "InferenceService")
+LLMISVC_KIND = (inferenceservice.GROUP, "LLMInferenceService")
 #: Claims are read for the bundle (every PVC); users are checked when they can name a claim.
-KINDS = {PVC_KIND, ISVC_KIND, *pods.KINDS}
-MARKERS = {**pods.MARKERS, ISVC_KIND[1]: ("pvc://",)}
+KINDS = {PVC_KIND, ISVC_KIND, LLMISVC_KIND, *pods.KINDS}
+MARKERS = {**pods.MARKERS, ISVC_KIND[1]: ("pvc://",), LLMISVC_KIND[1]: ("pvc://",)}
 
 RWO, RWOP, ROX, RWX = "ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"
 
@@ -122,6 +133,48 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
         yield Use(parsed.claim, replicas, (*base, "minReplicas"), writable, fld.path, who)
 
 
+def _scheduler_pods(spec: Mapping[str, Any], ctx: Context) -> int:
+    """Scheduler pods that mount the model: with a ``tokenizer`` sidecar, from KServe 0.20."""
+    scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
+    containers = mapping(scheduler.get("template")).get("containers")
+    tokenizer = any(mapping(c).get("name") == "tokenizer" for c in (containers if isinstance(containers, list) else []))
+    if not tokenizer or not kserve_in(ctx.spec, (0, 20)):
+        return 0
+    return _count(scheduler.get("replicas")) if "replicas" in scheduler else 1
+
+
+def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
+    if res.api_version not in inferenceservice.LLM_VERSIONS:
+        return
+    spec = mapping(res.data.get("spec"))
+    replicas = _count(spec.get("replicas")) if "replicas" in spec else 1
+    parts = ["spec.replicas"]
+    if isinstance(spec.get("prefill"), Mapping):
+        prefill = mapping(spec.get("prefill"))
+        replicas += _count(prefill.get("replicas")) if "replicas" in prefill else 1
+        parts.append("spec.prefill")
+    if scheduler_pods := _scheduler_pods(spec, ctx):
+        replicas += scheduler_pods
+        parts.append("the scheduler's tokenizer, model at /mnt/models/base")
+    who = f"LLMInferenceService {res.name!r} ({' + '.join(parts)})"
+    seen: set[str] = set()
+    for fld in inferenceservice.uri_fields(res):
+        parsed = uris.parse_pvc_uri(fld.value)
+        if parsed is None or not parsed.claim or parsed.claim in seen:
+            continue
+        seen.add(parsed.claim)
+        yield Use(parsed.claim, replicas, ("spec", "replicas"), False, fld.path, who)
+
+
+def _all_claims(ctx: Context) -> dict[str, list[str]]:
+    """Every PVC name of the bundle and the namespaces it is in."""
+    found: dict[str, list[str]] = {}
+    for r in ctx.by_kind.get(PVC_KIND, ()):
+        if r.api_version == "v1":
+            found.setdefault(r.name, []).append(r.namespace)
+    return found
+
+
 def _claims(ctx: Context, namespace: str) -> dict[str, Mapping[str, Any]]:
     """The PVCs of the bundle in ``namespace``, by name."""
     return {r.name: r.data for r in ctx.by_kind.get(PVC_KIND, ()) if r.namespace == namespace and r.api_version == "v1"}
@@ -132,13 +185,33 @@ def check(res: Resource, ctx: Context) -> Outcome:
     out = Outcome()
     if (res.group, res.kind) == PVC_KIND:
         return out
-    uses = _isvc_uses(res, ctx) if (res.group, res.kind) == ISVC_KIND else _workload_uses(res, ctx)
+    kind = (res.group, res.kind)
+    if kind == ISVC_KIND:
+        uses = _isvc_uses(res, ctx)
+    elif kind == LLMISVC_KIND:
+        uses = _llm_uses(res, ctx)
+    else:
+        uses = _workload_uses(res, ctx)
     claims: dict[str, Mapping[str, Any]] | None = None
     for use in uses:
         if claims is None:
             claims = _claims(ctx, res.namespace)
         pvc = claims.get(use.claim)
         if pvc is None:
+            elsewhere = sorted(ns or "(no namespace)" for ns in _all_claims(ctx).get(use.claim, []))
+            if elsewhere:
+                here = res.namespace or "(no namespace)"
+                out.findings.append(
+                    finding(
+                        res,
+                        "error",
+                        f"claim {use.claim!r} is in the bundle only in namespace {', '.join(elsewhere)}, but "
+                        f"{use.who} is in namespace {here}: a pod mounts claims of its own namespace only, so it "
+                        f"stays Pending; create the claim in {here} or move {res.kind} {res.name!r} to "
+                        f"{elsewhere[0]}",
+                        use.where,
+                    )
+                )
             continue
         modes_raw = mapping(pvc.get("spec")).get("accessModes")
         modes = {m for m in modes_raw if isinstance(m, str)} if isinstance(modes_raw, list) else set()

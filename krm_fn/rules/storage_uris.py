@@ -1,0 +1,213 @@
+"""InferenceService ``storageUris``: where KServe really mounts each ``pvc://`` entry (SPEC 2A).
+
+``storageUris`` exists from KServe 0.16 (kserve/kserve#4702). The controller mounts its entries
+with the plural branch of ``CommonStorageInitialization`` (``pkg/webhook/admission/pod/
+storage_initializer_injector.go``, modelled by :func:`krm_fn.injector.inject_pvc_storage_uris`), and
+``inference_service_validation.go`` checks them. What KServe lets through, and this rule reports
+(``kserveVersion`` >= 0.16; every finding is an error, nothing is changed):
+
+- ``path-dropped``: a ``pvc://<claim>/<path>`` entry is mounted with ``subPath: ""``, so the whole
+  claim sits at ``mountPath`` and the model at ``<mountPath>/<path>``. With one entry at the
+  default mount path the fix is ``storageUri``, which keeps the path as ``subPath``.
+- ``volume-name``: the volume is named after ``mountPath`` (``GetVolumeNameFromPath``); a name that
+  is not a DNS-1123 label (uppercase, ``_``, ``.``, more than 63 characters) makes the pod invalid.
+  Fixed after v0.20.0 (kserve/kserve#6077), so only 0.16-0.20.
+- ``volume-collision`` / ``mount-path-repeat``: a second PVC entry whose ``mountPath`` gives a volume
+  name already used is silently not mounted; an equal ``mountPath`` is what KServe's "PVC storage
+  paths must be unique" means to catch, but that check only runs with two or more non-PVC entries.
+- ``common-parent``: two or more non-PVC entries whose mount paths share no parent but ``/``
+  (KServe's own validation rejects them).
+- ``multinode``: ``spec.predictor.workerSpec`` (multi-node) needs ``predictor.model.storageUri``
+  (``pvc://`` or ``oci://``); ``storageUris`` is refused there.
+
+Decisions taken where the specification leaves room:
+
+* An unset or empty ``mountPath`` is KServe's CRD default ``/mnt/models``. Mount paths are compared
+  as written (``/mnt/a/`` and ``/mnt/a`` are different paths that give the same volume name).
+* Entries with a template placeholder are skipped (the ``inferenceservice`` rule reports them), as
+  are entries whose ``mountPath`` KServe's validation already rejects (``inferenceservice`` reports
+  those too).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from krm_fn import injector, uris
+from krm_fn.ops import Path, format_path
+from krm_fn.resource import Resource, mapping
+from krm_fn.rules import Context, Outcome, finding, inferenceservice, kserve_in
+
+KINDS = {(inferenceservice.GROUP, "InferenceService")}
+MARKERS = {"InferenceService": ("storageUris",)}
+
+#: ``storageUris`` appeared in this release; #6077 (after v0.20.0) made volume names valid.
+FIRST = (0, 16)
+VOLUME_NAMES_FIXED_AFTER = (0, 20)
+
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_LABEL_MAX = 63
+
+
+def is_dns1123_label(name: str) -> bool:
+    """Kubernetes' ``IsDNS1123Label``: what a volume name must be."""
+    return len(name) <= _DNS1123_LABEL_MAX and _DNS1123_LABEL.fullmatch(name) is not None
+
+
+def common_parent(paths: list[str]) -> str:
+    """KServe's ``FindCommonParentPath``: the common leading segments, ``/`` when there are none."""
+    if not paths:
+        return ""
+    if len(paths) == 1:
+        return paths[0]
+    parts = [p.strip("/").split("/") if p.strip("/") else [] for p in paths]
+    common: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return "/" + "/".join(common) if common else "/"
+
+
+def suggest_mount_path(mount: str) -> str:
+    """A mount path whose derived volume name is valid: lowercase, ``_`` and ``.`` as ``-``."""
+    segments = [re.sub(r"[^a-z0-9-]+", "-", s.lower()).strip("-") or "x" for s in mount.strip("/").split("/")]
+    return "/" + "/".join(segments)
+
+
+def _entries(comp: Mapping[str, Any]) -> Iterator[tuple[int, str, str]]:
+    """``(index, uri, mountPath)`` of each entry with a string URI; mountPath defaulted."""
+    entries = comp.get("storageUris")
+    for i, raw in enumerate(entries if isinstance(entries, list) else []):
+        entry = mapping(raw)
+        uri = entry.get("uri")
+        if not isinstance(uri, str) or not uri:
+            continue
+        mount = entry.get("mountPath")
+        yield i, uri, mount if isinstance(mount, str) and mount else injector.MODEL_DIR
+
+
+def _valid_mount(mount: str) -> bool:
+    return mount.startswith("/") and mount != "/" and ".." not in mount
+
+
+def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Context, out: Outcome) -> None:
+    entries = [e for e in _entries(comp) if not uris.has_template(e[1]) and _valid_mount(e[2])]
+    pvc = [e for e in entries if uris.is_pvc_uri(e[1])]
+    others = [e for e in entries if not uris.is_pvc_uri(e[1])]
+    where = format_path(base)
+    names: dict[str, tuple[int, str]] = {}
+    for i, uri, mount in pvc:
+        field: Path = (*base, "storageUris", i, "uri")
+        claim, path = injector.split_pvc_uri(uri)
+        path = path.strip("/")
+        if claim and path:
+            single = len(entries) == 1 and mount.rstrip("/") == injector.MODEL_DIR
+            fix = (
+                f"write {where}.storageUri: {uri!r} instead of storageUris (storageUri mounts {path!r} "
+                f"as subPath at {injector.MODEL_DIR})"
+                if single
+                else f"point the consumer at {mount.rstrip('/')}/{path}, or mount a claim that holds the files "
+                f"at its root (pvc://{claim})"
+            )
+            out.findings.append(
+                finding(
+                    res,
+                    "error",
+                    f"{where}.storageUris[{i}] {uri!r}: KServe mounts storageUris entries with an empty subPath, "
+                    f"so the whole claim {claim!r} is at {mount!r} and the files of {path!r} are at "
+                    f"{mount.rstrip('/')}/{path}, not at {mount!r}; {fix}",
+                    field,
+                    uri,
+                    proposed=f"pvc://{claim}" if not single else None,
+                )
+            )
+        name = injector.volume_name_from_path(mount)
+        mount_field: Path = (*base, "storageUris", i, "mountPath")
+        if kserve_in(ctx.spec, FIRST, VOLUME_NAMES_FIXED_AFTER) and not is_dns1123_label(name):
+            better = suggest_mount_path(mount)
+            out.findings.append(
+                finding(
+                    res,
+                    "error",
+                    f"{where}.storageUris[{i}].mountPath {mount!r}: KServe names its volume {name!r}, which is not "
+                    "a valid volume name (a DNS-1123 label: at most 63 lowercase letters, digits and '-'), so the "
+                    f"pod is rejected; use a mountPath such as {better!r} (files then at {better})",
+                    mount_field,
+                    mount,
+                    proposed=better,
+                )
+            )
+        if name in names:
+            j, other = names[name]
+            same = other == mount
+            what = (
+                f"repeats the mountPath {mount!r} of {where}.storageUris[{j}]"
+                if same
+                else f"gives the volume name {name!r} that {where}.storageUris[{j}] (mountPath {other!r}) already uses"
+            )
+            skipped = (
+                "; KServe's 'PVC storage paths must be unique' check only runs with two or more non-PVC entries"
+                if same and len(others) < 2
+                else ""
+            )
+            out.findings.append(
+                finding(
+                    res,
+                    "error",
+                    f"{where}.storageUris[{i}] {what}: KServe mounts only the first, so claim {claim!r} is not "
+                    f"mounted at all{skipped}; give each PVC entry its own mountPath",
+                    mount_field,
+                    mount,
+                )
+            )
+        else:
+            names[name] = (i, mount)
+    if len(others) >= 2 and common_parent([m for _, _, m in others]) == "/":
+        i = others[-1][0]
+        paths = [m for _, _, m in others]
+        out.findings.append(
+            finding(
+                res,
+                "error",
+                f"{where}.storageUris: the mount paths {paths} of the non-PVC entries have no common parent but '/'; "
+                "KServe downloads them into one shared volume at their common parent and rejects this; put them "
+                "under one directory such as /mnt/models",
+                (*base, "storageUris", i, "mountPath"),
+                others[-1][2],
+            )
+        )
+
+
+def _check_multinode(res: Resource, out: Outcome) -> None:
+    predictor = mapping(mapping(res.data.get("spec")).get("predictor"))
+    if "workerSpec" not in predictor or not isinstance(predictor.get("storageUris"), list):
+        return
+    model = predictor.get("model")
+    if not isinstance(model, Mapping) or "storageUri" in model:
+        return  # "storageUri and storageUris" is the inferenceservice rule's error
+    first = next((uri for _, uri, _ in _entries(predictor)), None)
+    out.findings.append(
+        finding(
+            res,
+            "error",
+            "spec.predictor.workerSpec (multi-node) needs spec.predictor.model.storageUri with a pvc:// or oci:// "
+            "URI; KServe refuses storageUris there. Move the model's URI to spec.predictor.model.storageUri"
+            + (f": storageUri: {first!r} (mounted at {injector.MODEL_DIR}, its path as subPath)" if first else ""),
+            ("spec", "predictor", "storageUris"),
+            first,
+        )
+    )
+
+
+def check(res: Resource, ctx: Context) -> Outcome:
+    """Report what KServe does with the ``storageUris`` entries of one InferenceService."""
+    out = Outcome()
+    if not kserve_in(ctx.spec, FIRST):
+        return out
+    for base, comp in inferenceservice.components(mapping(res.data.get("spec"))):
+        _check_component(res, base, comp, ctx, out)
+    _check_multinode(res, out)
+    return out
