@@ -168,7 +168,7 @@ def test_krm_mode_imports_no_argument_parser() -> None:
         "try:\n"
         "    main([])\n"
         "except SystemExit as done:\n"
-        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'jsonschema')\n"
+        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'jsonschema', 'jsonschema_rs')\n"
         "    loaded = [m for m in watched if m in sys.modules]\n"
         "    print(done.code, *loaded, file=sys.stderr)\n"
     )
@@ -176,6 +176,6 @@ def test_krm_mode_imports_no_argument_parser() -> None:
         [sys.executable, "-c", code], input=stdin.encode(), capture_output=True, timeout=60, check=False
     )
     code_and_modules = proc.stderr.decode().split()
-    # The pod was changed and validated (jsonschema is loaded), and nothing else on the list was.
-    assert code_and_modules == ["0", "jsonschema"], proc.stderr.decode()[-2000:]
+    # The pod was changed and validated (jsonschema-rs is loaded), and nothing else on the list was.
+    assert code_and_modules == ["0", "jsonschema_rs"], proc.stderr.decode()[-2000:]
     assert yaml.safe_load(proc.stdout)["items"][0]["spec"]["volumes"]
