@@ -150,7 +150,8 @@ def test_krm_mode_imports_no_argument_parser() -> None:
     """kustomize and kpt start the function without arguments: that path must not pay for click.
 
     Nor for kubernetes_validate.utils (packaging, importlib_resources), even when a changed pod is
-    validated; nor for ruamel.yaml, which only a re-emit needs.
+    validated; nor for ruamel.yaml, which only a re-emit needs; nor for pydantic when the
+    functionConfig is well formed (krm_fn.settings).
     """
     pod = {
         "apiVersion": "v1",
@@ -161,14 +162,23 @@ def test_krm_mode_imports_no_argument_parser() -> None:
         },
         "spec": {"containers": [{"name": "kserve-container", "image": "srv:1"}]},
     }
-    stdin = yaml.safe_dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [pod]})
+    policy = {
+        "apiVersion": "fn.kserve-pvc.dev/v1alpha1",
+        "kind": "PvcMountPolicy",
+        "metadata": {"name": "policy"},
+        "spec": {"mountMode": "direct", "fileExtensions": [".joblib"]},
+    }
+    stdin = yaml.safe_dump(
+        {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [pod], "functionConfig": policy}
+    )
     code = (
         "import sys\n"
         "from krm_fn.cli import main\n"
         "try:\n"
         "    main([])\n"
         "except SystemExit as done:\n"
-        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'jsonschema', 'jsonschema_rs')\n"
+        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'pydantic', 'jsonschema',\n"
+        "               'jsonschema_rs')\n"
         "    loaded = [m for m in watched if m in sys.modules]\n"
         "    print(done.code, *loaded, file=sys.stderr)\n"
     )
