@@ -132,3 +132,22 @@ def workloads(draw: st.DrawFn) -> dict[str, Any]:
 @given(workloads())
 def test_generated_workloads_get_the_same_verdict_and_paths(data: dict[str, Any]) -> None:
     _same_paths(data)
+
+
+def test_only_the_reached_definitions_are_registered() -> None:
+    """Every reference inside the registered subset points into the subset; other references make
+    the whole document registered (``_reached`` gives None)."""
+    definitions = validation._definitions(NEWEST)
+    for kind in validation.VALIDATED_KINDS:
+        group, name = kind
+        api = f"{group}-v1" if group else "v1"
+        schema = validation._schema(NEWEST, f"{name.lower()}-{api}.json")
+        reached = validation._reached(schema, definitions)
+        assert reached is not None
+        assert 0 < len(reached) < len(definitions["$defs"])
+        inner = validation._reached({"items": list(reached.values())}, definitions)
+        assert inner is not None
+        assert set(inner) <= set(reached)
+    assert validation._reached({"$ref": "https://example.com/other.json"}, definitions) is None
+    assert validation._reached({"$ref": "#/$defs/no.such.Definition"}, definitions) is None
+    assert validation._reached({"enum": [{"$ref": "not a reference"}]}, definitions) == {}
