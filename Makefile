@@ -54,7 +54,7 @@ lock: $(STAMP)
 	cd requirements && $(PIP_COMPILE) -o old-libyaml.txt old-libyaml.in
 	cd requirements && $(PIP_COMPILE) -o build.txt build.in
 
-## docs: regenerate the config reference in README.md from the pydantic models
+## docs: regenerate the README config reference and krm_fn/config.schema.json from the pydantic models
 docs: $(STAMP)
 	$(PY) -m krm_fn.docs README.md
 

@@ -1,12 +1,12 @@
 """The functionConfig: ``PvcMountPolicy`` (SPEC 3.7) or a ConfigMap holding the same keys.
 
-The pydantic models are the single source of truth: the README's config reference and
-``kserve-pvc-fn schema`` are generated from them.
+The pydantic models are the single source of truth: the README's config reference,
+``kserve-pvc-fn schema`` and ``krm_fn/config.schema.json`` (from which ``krm_fn.settings`` takes a
+well-formed config without importing pydantic) are generated from them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from krm_fn.injector import NEWEST_KSERVE_VERSION
 from krm_fn.results import Field as ResultField
 from krm_fn.results import ResourceRef, Result
+from krm_fn.settings import from_configmap_value as _from_configmap_value
 from krm_fn.uris import DEFAULT_FILE_EXTENSIONS
 
 API_VERSION = "fn.kserve-pvc.dev/v1alpha1"
@@ -165,24 +166,6 @@ class PvcMountPolicy(_Strict):
     kind: Literal["PvcMountPolicy"] = "PvcMountPolicy"
     metadata: dict[str, Any] = Field(default_factory=dict)
     spec: PolicySpec = Field(default_factory=PolicySpec)
-
-
-_STRUCTURED = {"fileExtensions", "storageInitializer", "selectors", "exclude"}
-
-
-def _from_configmap_value(key: str, value: Any) -> Any:
-    """``kpt fn eval -- key=value`` gives strings; lists and objects come as JSON."""
-    if not isinstance(value, str) or key not in _STRUCTURED:
-        return value
-    text = value.strip()
-    if text.startswith(("[", "{")):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return value
-    if key == "fileExtensions":
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
 
 
 def _allowed(loc: tuple[Any, ...], root: type[BaseModel]) -> str:

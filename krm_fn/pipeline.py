@@ -11,14 +11,14 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from krm_fn.config import PolicySpec, load_config
 from krm_fn.guard import check_document, check_file, compose_file_document, findings, screen
 from krm_fn.output import edit_span, write_resource_list
 from krm_fn.resource import Resource
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.rules import interesting
+from krm_fn.settings import well_formed
 from krm_fn.source import (
     InputError,
     Span,
@@ -28,6 +28,9 @@ from krm_fn.source import (
 )
 from krm_fn.textedit import Splice, apply_splices
 from krm_fn.transform import summary, transform
+
+if TYPE_CHECKING:
+    from krm_fn.config import PolicySpec
 
 
 @dataclass
@@ -78,7 +81,16 @@ def edit_spans(spans: Sequence[Span], ops: dict[int, list[Any]], newline: str) -
 
 
 def configure(function_config: Any, overrides: dict[str, Any] | None = None) -> tuple[PolicySpec | None, list[Result]]:
-    """The policy from the functionConfig, with ``overrides`` (e.g. ``mode: validate``) on top."""
+    """The policy from the functionConfig, with ``overrides`` (e.g. ``mode: validate``) on top.
+
+    A well-formed config is taken without importing pydantic (``krm_fn.settings``); anything else
+    goes to the pydantic models, which accept it or word the errors.
+    """
+    fast = well_formed(function_config, overrides)
+    if fast is not None:
+        return fast, []
+    from krm_fn.config import PolicySpec, load_config
+
     spec, errors = load_config(function_config)
     if spec is not None and overrides:
         try:

@@ -140,9 +140,17 @@ def mapping_lines(value: Mapping[Any, Any], col: int, layout: Layout) -> list[st
     lines: list[str] = []
     pad = " " * col
     for key, item in value.items():
-        head = f"{pad}{render_scalar(key)}:"
-        if type(item) is str:  # most values: skip the generic checks below
+        head = f"{pad}{_render_str(key, False) if type(key) is str else render_scalar(key)}:"
+        kind = type(item)
+        # Most values are strings, and most collections plain dicts: skip the generic checks below
+        # (an isinstance against an ABC costs more than rendering a cached string).
+        if kind is str:
             lines.append(f"{head} {_render_str(item, False)}")
+        elif kind is dict and item:
+            lines.append(head)
+            lines.extend(mapping_lines(item, col + layout.indent, layout))
+        elif kind is int:
+            lines.append(f"{head} {item}")
         elif not is_collection(item):
             lines.append(f"{head} {_inline(item)}")
         elif isinstance(item, Mapping):
@@ -159,8 +167,14 @@ def sequence_lines(value: Sequence[Any], col: int, layout: Layout) -> list[str]:
     lines: list[str] = []
     pad = " " * col
     for item in value:
-        if type(item) is str:
+        kind = type(item)
+        if kind is str:
             lines.append(f"{pad}- {_render_str(item, False)}")
+            continue
+        if kind is dict and item:
+            inner = mapping_lines(item, col + 2, layout)
+            lines.append(f"{pad}- {inner[0][col + 2 :]}")
+            lines.extend(inner[1:])
             continue
         if not is_collection(item):
             lines.append(f"{pad}- {_inline(item)}")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from krm_fn.config import PolicySpec, Selector
 from krm_fn.resource import LOCAL_CONFIG_ANNOTATION, SKIP_ANNOTATION, Resource
+
+if TYPE_CHECKING:
+    from krm_fn.config import PolicySpec, Selector
 
 
 def matches(selector: Selector, res: Resource) -> bool:

@@ -13,6 +13,7 @@ cannot be made in place (an unusual layout) or the comparison fails, the item is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,9 +87,21 @@ class CannotEditInPlace(Exception):
     """The layout around an edit is too unusual to splice; the caller re-emits the item."""
 
 
+class _Loader(yaml.CSafeLoader):
+    """libyaml's composer with PyYAML's safe resolver, memoized.
+
+    libyaml calls back into Python to resolve the tag of every node: for a scalar, a scan of
+    PyYAML's implicit-resolver regexes. The tag depends only on the node's kind, value and
+    implicitness (the safe loader has no path resolvers), and the same keys and values recur all
+    over a bundle, so the answers are cached (in C: no Python frame per node on a hit).
+    """
+
+    resolve = staticmethod(functools.lru_cache(maxsize=2**14)(yaml.resolver.Resolver().resolve))
+
+
 def compose(text: str) -> yaml.Node:
     """Compose one YAML document with libyaml, keeping positions."""
-    node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    node = yaml.compose(text, Loader=_Loader)
     if node is None:
         raise CannotEditInPlace("empty document")
     return node

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from krm_fn.config import PolicySpec
 from krm_fn.ops import Append, Op, Path, SetValue, apply_ops, blocked_by, format_path, get_path
 from krm_fn.resource import ORIGINAL_URIS_ANNOTATION, Resource
 from krm_fn.results import Field, Result
 from krm_fn.rules import Change, Context, rules_for
 from krm_fn.selection import is_selected
 from krm_fn.validation import check_changed
+
+if TYPE_CHECKING:
+    from krm_fn.config import PolicySpec
 
 SUMMARY_PREFIX = "kserve-pvc-fn:"
 

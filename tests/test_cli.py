@@ -150,7 +150,8 @@ def test_krm_mode_imports_no_argument_parser() -> None:
     """kustomize and kpt start the function without arguments: that path must not pay for click.
 
     Nor for kubernetes_validate.utils (packaging, importlib_resources), even when a changed pod is
-    validated; nor for ruamel.yaml, which only a re-emit needs.
+    validated; nor for ruamel.yaml, which only a re-emit needs; nor for pydantic when the
+    functionConfig is well formed (krm_fn.settings).
     """
     pod = {
         "apiVersion": "v1",
@@ -161,14 +162,23 @@ def test_krm_mode_imports_no_argument_parser() -> None:
         },
         "spec": {"containers": [{"name": "kserve-container", "image": "srv:1"}]},
     }
-    stdin = yaml.safe_dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [pod]})
+    policy = {
+        "apiVersion": "fn.kserve-pvc.dev/v1alpha1",
+        "kind": "PvcMountPolicy",
+        "metadata": {"name": "policy"},
+        "spec": {"mountMode": "direct", "fileExtensions": [".joblib"]},
+    }
+    stdin = yaml.safe_dump(
+        {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [pod], "functionConfig": policy}
+    )
     code = (
         "import sys\n"
         "from krm_fn.cli import main\n"
         "try:\n"
         "    main([])\n"
         "except SystemExit as done:\n"
-        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'jsonschema')\n"
+        "    watched = ('click', 'kubernetes_validate.utils', 'ruamel.yaml', 'pydantic', 'jsonschema',\n"
+        "               'jsonschema_rs')\n"
         "    loaded = [m for m in watched if m in sys.modules]\n"
         "    print(done.code, *loaded, file=sys.stderr)\n"
     )
@@ -176,6 +186,6 @@ def test_krm_mode_imports_no_argument_parser() -> None:
         [sys.executable, "-c", code], input=stdin.encode(), capture_output=True, timeout=60, check=False
     )
     code_and_modules = proc.stderr.decode().split()
-    # The pod was changed and validated (jsonschema is loaded), and nothing else on the list was.
-    assert code_and_modules == ["0", "jsonschema"], proc.stderr.decode()[-2000:]
+    # The pod was changed and validated (jsonschema-rs is loaded), and nothing else on the list was.
+    assert code_and_modules == ["0", "jsonschema_rs"], proc.stderr.decode()[-2000:]
     assert yaml.safe_load(proc.stdout)["items"][0]["spec"]["volumes"]

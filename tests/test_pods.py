@@ -313,12 +313,12 @@ def test_invalid_result_is_not_written_and_not_reported_as_changed() -> None:
 
 
 def test_validator_built_once_per_kind_and_version() -> None:
-    validation._validator.cache_clear()
+    validation.compiled.cache_clear()
     spec = PolicySpec()
     resources = [Resource(i, deployment(f"d{i}", "pvc://c/m", 1, containers=KSERVE), None) for i in range(20)]
     out = transform(resources, spec)
     assert len(out.ops) == 20
-    info = validation._validator.cache_info()
+    info = validation.compiled.cache_info()
     assert info.misses == 1
     assert info.hits >= 19
 

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from krm_fn import textedit
 from krm_fn.ops import Append, Op, SetValue, apply_ops
 from krm_fn.textedit import CannotEditInPlace, edit_in_place, edit_item
 
@@ -150,3 +151,29 @@ def test_edits_read_back_as_expected(case: tuple[dict[str, Any], str, list[Op], 
 def test_no_ops_is_byte_identical(data: dict[str, Any], layout: str) -> None:
     text = _dump(data, layout)
     assert edit_in_place(text, []) == text
+
+
+PLAIN_WORDS = st.sampled_from(
+    ["yes", "No", "~", "null", "0755", "0x1F", "1_000", "1e3", ".inf", "-.NaN", "12:30", "2024-01-02", "=", "<<", "a"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(PLAIN_WORDS, st.text(alphabet="ab0:1.-+_ ~=<e", min_size=1, max_size=6)), max_size=6))
+def test_memoized_resolver_gives_pyyaml_tags(words: list[str]) -> None:
+    """``textedit.compose`` caches tag resolution; every node's tag must be what CSafeLoader gives."""
+    text = "".join(f"- {w}\n- '{w}'\n- {{{w}: [{w}]}}\n" for w in words if w.strip() == w and ": " not in w) or "[]"
+
+    def tags(node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return (node.tag, [(tags(k), tags(v)) for k, v in node.value])
+        if isinstance(node, yaml.SequenceNode):
+            return (node.tag, [tags(v) for v in node.value])
+        return (node.tag, node.value)
+
+    try:
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return
+    assert node is not None
+    assert tags(textedit.compose(text)) == tags(node)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from krm_fn.config import PolicySpec
 from krm_fn.ops import Path, format_path
 from krm_fn.resource import Resource
 from krm_fn.results import Field, Result, Severity
+
+if TYPE_CHECKING:
+    from krm_fn.config import PolicySpec
 
 
 @dataclass(frozen=True)
