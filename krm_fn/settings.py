@@ -46,6 +46,7 @@ VALIDATED: dict[tuple[str, str], dict[str, Any]] = {
         "not": {"pattern": "(^|/)[.][.](/|$)"},
         "anyOf": [{"const": "/"}, {"not": {"pattern": "/$"}}],
     },
+    ("PolicySpec", "kserveVersion"): {"type": "string", "pattern": "^(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)$"},
     ("PolicySpec", "kubernetesVersion"): {
         "anyOf": [{"type": "null"}, {"type": "string", "pattern": "^[0-9]+[.][0-9]+$"}],
     },
