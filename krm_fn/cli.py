@@ -1,8 +1,8 @@
 """The command line's entry point, and the KRM function on stdin and stdout.
 
-This module and ``commands.py`` (the subcommands) are the only ones that touch stdin, stdout,
-stderr and the exit code. With no arguments, which is how kustomize and kpt run the function,
-nothing but the pipeline is imported: no argument parser.
+With no arguments, which is how kustomize and kpt run the function, nothing but the pipeline and
+the terminal helpers (``terminal.py``) is imported: no argument parser. Any argument hands over
+to the click subcommands in ``commands.py``.
 """
 
 from __future__ import annotations
@@ -10,36 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
-
-
-def table(results: Sequence[Result]) -> str:
-    """The results as a plain table for stderr."""
-    rows = [("SEVERITY", "RESOURCE", "FIELD", "MESSAGE")]
-    for r in results:
-        ref = r.resourceRef
-        where = f"{ref.kind}/{ref.name}" if ref else ""
-        if ref and ref.namespace:
-            where = f"{ref.namespace}/{where}"
-        if r.file:
-            where = f"{where} ({r.file.path})" if where else r.file.path
-        rows.append((r.severity, where, r.field.path if r.field else "", r.message))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows)
-
-
-def read_stdin() -> bytes:
-    """stdin, but never more than one byte over the input limit: the guard reports the excess,
-    and memory stays bounded however much is piped in."""
-    from krm_fn.guard import Limits
-
-    return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
-
-
-def refuse(err: Exception) -> int:
-    """Say on stderr, in one line, why the input is not read at all; the exit code for it."""
-    print(f"kserve-pvc-fn: {err}", file=sys.stderr)
-    return EXIT_NOT_A_RESOURCE_LIST
+from krm_fn.terminal import read_stdin, refuse, table
 
 
 def run_function() -> int:

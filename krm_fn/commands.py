@@ -1,7 +1,9 @@
 """The subcommands (``render``, ``check``, ``schema``), ``--help`` and ``--version``, with click.
 
 With no argument at all, ``cli.main`` runs the KRM function without importing this module: click is
-the largest import left on that path, and kustomize and kpt never pass arguments.
+the largest import left on that path, and kustomize and kpt never pass arguments. So this module
+is only reached with arguments; it shares the terminal helpers (``terminal.py``) with ``cli.py``
+and imports nothing from it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from typing import Any
 import click
 import yaml
 
-from krm_fn.cli import read_stdin, refuse, run_function, table
 from krm_fn.pipeline import Rendered, run_render
 from krm_fn.source import InputError
+from krm_fn.terminal import read_stdin, refuse, table
 
 _KRM_HELP = """\
 KServe PVC storage, fixed at render time.
@@ -63,17 +65,10 @@ def _fail_input(err: InputError) -> None:
     sys.exit(refuse(err))
 
 
-@click.group(
-    invoke_without_command=True,
-    help=_KRM_HELP,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+@click.group(help=_KRM_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @_VERSION
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Entry point; runs the KRM function when no command is given."""
-    if ctx.invoked_subcommand is None:
-        sys.exit(run_function())
+def cli() -> None:
+    """The command group; without any argument ``cli.main`` runs the KRM function instead."""
 
 
 def _read_sources(paths: Sequence[str]) -> list[tuple[str, bytes]]:

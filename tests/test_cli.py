@@ -179,3 +179,23 @@ def test_krm_mode_imports_no_argument_parser() -> None:
     # The pod was changed and validated (jsonschema is loaded), and nothing else on the list was.
     assert code_and_modules == ["0", "jsonschema"], proc.stderr.decode()[-2000:]
     assert yaml.safe_load(proc.stdout)["items"][0]["spec"]["volumes"]
+
+
+def test_cli_and_commands_do_not_import_each_other() -> None:
+    """The entry point and the subcommands share ``terminal.py``; neither imports the other's module."""
+    import ast
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((ROOT / "krm_fn" / f"{module}.py").read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    assert "krm_fn.cli" not in imported("commands")
+    assert "krm_fn.terminal" in imported("commands")
+    assert "click" not in imported("terminal")
+    assert imported("cli") & {"krm_fn.commands", "click"} == {"krm_fn.commands"}  # only lazily, in main()
