@@ -46,7 +46,10 @@ Decisions taken where the specification leaves room:
   same rules (``pvc://c/models/iris.pkl/model.joblib`` -> ``models/iris.pkl``, or any path under
   ``path-type: file``), the new URI gets a trailing ``/`` (``pvc://c/models/iris.pkl/``), which
   always means a directory. So :func:`decide` on its own output returns ``new_uri=None``.
-* **Extensions** are compared case-insensitively; a configured extension without a leading dot
+* **Extensions** are the configured list (default: SPEC 3.2's list plus ``.plan``, TensorRT
+  engines), plus ``.py`` for a triton URI in Triton's layout ``<repository>/<model>/<digits>/model.py``
+  (the Python backend): only that layout makes a ``.py`` path certainly a model file. They are
+  compared case-insensitively; a configured extension without a leading dot
   gets one, empty ones are ignored, and a segment that is nothing but the suffix (``.json``) is not
   a file (there is no name before the extension).
 * **Layouts**: a triton version directory and a tensorflow version directory are ASCII digits only.
@@ -119,6 +122,7 @@ DEFAULT_FILE_EXTENSIONS: Final[tuple[str, ...]] = (
     ".tflite",
     ".pdmodel",
     ".pdiparams",
+    ".plan",
     ".zip",
     ".tar",
     ".tar.gz",
@@ -275,6 +279,18 @@ def is_file_path(
     if path_type is not None:
         return path_type == "file"
     return file_extension(path, extensions) is not None
+
+
+#: Files that only Triton's layout makes unambiguous (the Python backend's ``model.py``): a ``.py``
+#: path elsewhere may be a script a custom server opens by path, so it is left to the user's list.
+TRITON_LAYOUT_EXTENSIONS: Final[tuple[str, ...]] = (".py",)
+
+
+def _in_triton_layout(framework: str | None, segments: Sequence[str]) -> bool:
+    """Whether a triton path has the shape ``<repository>/<model>/<digits>/<file>``."""
+    return (
+        (framework or "").strip().lower() == "triton" and len(segments) >= 3 and bool(_DIGITS.fullmatch(segments[-2]))
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,6 +461,8 @@ def decide(
             rewritten = repaired
         return UriDecision(rewritten, tuple(findings))
 
+    if _in_triton_layout(framework, segments):
+        extensions = (*extensions, *TRITON_LAYOUT_EXTENSIONS)
     if file_uris == "ignore" or not is_file_path(path, extensions, path_type, trailing_slash):
         return finish()
 

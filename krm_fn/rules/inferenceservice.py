@@ -266,7 +266,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
         decision = uris.decide(
             fld.value,
             framework=fld.framework,
-            extensions=spec.fileExtensions,
+            extensions=spec.file_extensions,
             path_type=path_type,
             file_uris=spec.fileUris,
             mount_mode=spec.mountMode,

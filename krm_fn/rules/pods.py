@@ -116,7 +116,7 @@ def _repair_file_mounts(
                 sub, target = mount.get("subPath"), mount.get("mountPath")
                 if not isinstance(sub, str) or not isinstance(target, str) or not sub:
                     continue
-                if not uris.is_file_path(sub, policy.fileExtensions):
+                if not uris.is_file_path(sub, policy.file_extensions):
                     continue
                 parent, _, name = sub.rpartition("/")
                 if target.rstrip("/").rpartition("/")[2] == name:
@@ -174,7 +174,7 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
     decision = uris.decide(
         uri,
         framework=None,
-        extensions=policy.fileExtensions,
+        extensions=policy.file_extensions,
         path_type=path_type,
         file_uris=policy.fileUris,
         mount_mode=policy.mountMode,
