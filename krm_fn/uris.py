@@ -58,7 +58,8 @@ Decisions taken where the specification leaves room:
   compared after ``strip().lower()``.
 * **Messages** name the URI as written (before any form repair) and, for a rewrite or repair,
   the URI it became; URIs are quoted so a sentence's final period is not read as a ``.`` segment.
-* **After a rewrite** the server hints follow: ``one-file-server`` (sklearn, xgboost, lightgbm,
+* **After a rewrite** the server hints follow (``info``: nothing at render time can check them;
+  ``unsupported-ext`` is a ``warning``): ``one-file-server`` (sklearn, xgboost, lightgbm,
   pmml), ``unsupported-ext`` (the file is not one that server loads; with ``path-type: file`` a
   name without any extension counts as unsupported), ``snapshot-dir`` (huggingface, or
   ``snapshot_field=True`` for LLMInferenceService ``spec.model.uri``; never for LoRA adapters,
@@ -337,14 +338,19 @@ def _model_root(framework: str | None, segments: tuple[str, ...], is_mar: bool) 
 
 
 def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_field: bool) -> list[Finding]:
-    """Warnings about what the model server will look for in the rewritten directory."""
+    """What the model server will look for in the rewritten directory.
+
+    Whether that directory holds exactly one model file, or a full snapshot, cannot be known at
+    render time: those hints are ``info`` (SPEC 2A). A file the server never loads will fail:
+    that one is a ``warning``.
+    """
     hints: list[Finding] = []
     server_exts = SERVER_MODEL_EXTENSIONS.get(framework or "")
     if framework is not None and server_exts is not None:
         listed = " ".join(server_exts)
         hints.append(
             Finding(
-                "warning",
+                "info",
                 "one-file-server",
                 f"The {framework} server lists {new_uri!r} and needs exactly one model file ending in {listed} there.",
             )
@@ -360,7 +366,7 @@ def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_
     if framework == "huggingface" or snapshot_field:
         hints.append(
             Finding(
-                "warning",
+                "info",
                 "snapshot-dir",
                 f"{new_uri!r} must hold a full model snapshot (config.json, tokenizer files and "
                 "weights), not just one weights file.",

@@ -278,10 +278,10 @@ class Case:
 
 
 FILE_URI = ("info", "file-uri")
-ONE_FILE = ("warning", "one-file-server")
+ONE_FILE = ("info", "one-file-server")
 BAD_EXT = ("warning", "unsupported-ext")
 LAYOUT = ("warning", "layout-mismatch")
-SNAPSHOT = ("warning", "snapshot-dir")
+SNAPSHOT = ("info", "snapshot-dir")
 REPAIR = ("warning", "repaired-form")
 COPY = ("info", "copy-mode-file")
 

@@ -259,6 +259,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     override = res.annotations.get(PATH_TYPE_ANNOTATION)
     path_type = override if override in ("file", "directory") else None
     uses_pvc = False
+    hinted: set[str] = set()  # a hint nobody can check at render time is said once per resource
     for fld in uri_fields(res, spec.modelMountPath):
         if not uris.is_pvc_uri(fld.value):
             continue
@@ -278,6 +279,11 @@ def check(res: Resource, ctx: Context) -> Outcome:
         for found, change in zip(decision.findings, is_change, strict=True):
             if change or (found.code in SERVER_HINTS and not fld.server_hints):
                 continue
+            hint = found.severity == "info" and found.code in SERVER_HINTS
+            if hint:
+                if found.code in hinted:
+                    continue
+                hinted.add(found.code)
             out.findings.append(
                 finding(
                     res,
@@ -285,8 +291,9 @@ def check(res: Resource, ctx: Context) -> Outcome:
                     found.message,
                     fld.path,
                     fld.value,
-                    # An error keeps the URI, but its result still shows what to write instead.
-                    proposed=found.proposed or decision.new_uri,
+                    # An error keeps the URI, but its result still shows what to write instead; a
+                    # hint proposes nothing (an info result with a proposal reads as a change).
+                    proposed=None if hint else found.proposed or decision.new_uri,
                 )
             )
         if decision.new_uri is not None:
