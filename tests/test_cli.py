@@ -123,7 +123,7 @@ def test_check_writes_no_stream_and_fails_on_changes(tmp_path: Path) -> None:
     proc = run("check", str(tmp_path))
     assert proc.returncode == 1
     assert proc.stdout == b""
-    assert b"validate mode" in proc.stderr
+    assert b"would rewrite" in proc.stderr
     (tmp_path / "isvc.yaml").write_text(ISVC.replace("/model.joblib", ""))
     assert run("check", str(tmp_path)).returncode == 0
 

@@ -73,7 +73,7 @@ def test_validator_stops_a_render_with_a_file_uri(tmp_path: Path, package: Path)
     done = run([kpt, "fn", "render", "--allow-exec", str(package)], tool_env(tmp_path, fn_on_path=True))
     assert done.returncode != 0
     assert b"[error]" in done.stderr
-    assert b"names a file" in done.stderr
+    assert b"would rewrite" in done.stderr
     for name in FILES:
         if name != "Kptfile":
             assert (package / name).read_bytes() == (PACKAGE / name).read_bytes()
