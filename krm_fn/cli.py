@@ -7,10 +7,15 @@ to the click subcommands in ``commands.py``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
-from krm_fn.terminal import read_stdin, refuse, table
+from krm_fn.results import Result
+from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
+
+#: ``1``: print every result as a table on stderr in KRM mode; ``0``: never print the table.
+TABLE_ENV = "KSERVE_PVC_FN_TABLE"
 
 
 def run_function() -> int:
@@ -19,14 +24,27 @@ def run_function() -> int:
     from krm_fn.source import InputError
 
     try:
+        ensure_stdout()
         answer = run_krm(read_stdin())
+        write_stdout(answer.stdout)
     except InputError as err:
         return refuse(err)
-    sys.stdout.write(answer.stdout)
-    sys.stdout.flush()
-    if answer.exit_code:
-        print(table([r for r in answer.results if r.severity == "error"]), file=sys.stderr)
+    _tell(answer.results, answer.exit_code)
     return answer.exit_code
+
+
+def _tell(results: Sequence[Result], exit_code: int) -> None:
+    """The errors on stderr: as a table when someone reads stderr (a terminal, or
+    ``KSERVE_PVC_FN_TABLE=1``), else in one line. kpt prints the results of the ResourceList
+    itself, so a full table would show them twice; kustomize shows only stderr, so the first error
+    is named there."""
+    asked = os.environ.get(TABLE_ENV, "").strip()
+    errors = [r for r in results if r.severity == "error"]
+    if asked == "1" or (asked != "0" and sys.stderr is not None and sys.stderr.isatty()):
+        show(results if asked == "1" else errors)
+    elif exit_code and errors:
+        more = f" (and {len(errors) - 1} more; results are in the output ResourceList)" if len(errors) > 1 else ""
+        say(f"kserve-pvc-fn: error: {errors[0].message}{more}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

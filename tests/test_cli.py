@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,13 @@ spec:
 """
 
 
-def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+def run(*args: str, stdin: bytes = b"", columns: int | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The command as a real process; without COLUMNS (pytest sets it) unless ``columns`` is given."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "KSERVE_PVC_FN_TABLE")}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
-        [sys.executable, "-m", "krm_fn", *args], input=stdin, capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "krm_fn", *args], input=stdin, capture_output=True, timeout=60, check=False, env=env
     )
 
 
