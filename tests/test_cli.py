@@ -204,3 +204,10 @@ def test_cli_and_commands_do_not_import_each_other() -> None:
     assert "krm_fn.terminal" in imported("commands")
     assert "click" not in imported("terminal")
     assert imported("cli") & {"krm_fn.commands", "click"} == {"krm_fn.commands"}  # only lazily, in main()
+
+
+def test_a_missing_kind_or_apiversion_is_named_in_words() -> None:
+    proc = run(stdin=b"a: 1\n")
+    assert proc.returncode == 2
+    assert b"(no kind, no apiVersion)" in proc.stderr
+    assert b"None" not in proc.stderr
