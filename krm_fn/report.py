@@ -1,7 +1,9 @@
 """Results for people: the table on stderr, and its JSON and YAML forms. Pure: text in, text out.
 
 - Identical findings (same severity, field and message) are said once, with a count: a large
-  bundle with one problem in 412 resources prints one row, ``412 x ...``, not 412.
+  bundle with one problem in 412 resources prints one row, ``412 x ...``, not 412. From
+  ``SIMILAR_ROWS`` findings on one field that differ only in their quoted values (the same
+  rewrite of 2,500 different URIs), they are one row too, showing the first (``2500 x like: ...``).
 - With a width (``$COLUMNS``, or the terminal's), the resource and field columns are cut and the
   message is wrapped so that no line is longer than the width; ``--output json|yaml`` has the full
   text of every result.
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +22,9 @@ from krm_fn.results import Result
 from krm_fn.transform import SUMMARY_PREFIX
 
 HEADER = ("SEVERITY", "RESOURCE", "FIELD", "MESSAGE")
+#: From this many findings of one shape on one field (values aside), they are one row.
+SIMILAR_ROWS = 10
+_QUOTED = re.compile(r"'[^']*'")
 _MIN_MESSAGE = 24
 
 
@@ -49,16 +55,32 @@ def select(results: Sequence[Result], quiet: bool = False) -> list[Result]:
     return [r for r in results if r.severity == "error" or r.message.startswith(SUMMARY_PREFIX)]
 
 
+def _shape(message: str) -> str:
+    """A message with its quoted values blanked: the same finding about different URIs."""
+    return _QUOTED.sub("'*'", message)
+
+
 def _rows(results: Sequence[Result]) -> list[_Row]:
     rows: list[_Row] = []
     seen: dict[tuple[str, str, str], _Row] = {}
+    shapes: dict[tuple[str, str, str], list[Result]] = {}
     for r in results:
         path = r.field.path if r.field else ""
-        key = (r.severity, path, r.message)
+        if not r.message.startswith(SUMMARY_PREFIX):
+            shapes.setdefault((r.severity, path, _shape(r.message)), []).append(r)
+    for r in results:
+        path = r.field.path if r.field else ""
+        shape = (r.severity, path, _shape(r.message))
+        similar = len(shapes.get(shape, ()))
+        # Many findings of one shape (a bundle where one mistake repeats) are one row; a few are
+        # each shown, with their own values. Identical ones are always one row.
+        key = shape if similar >= SIMILAR_ROWS else (r.severity, path, r.message)
         if key in seen and not r.message.startswith(SUMMARY_PREFIX):
             seen[key].count += 1
             continue
         row = _Row(r.severity, where(r), path, r.message)
+        if similar >= SIMILAR_ROWS and shape == key and _shape(r.message) != r.message:
+            row.message = f"like: {r.message}"
         seen[key] = row
         rows.append(row)
     for row in rows:
@@ -79,8 +101,7 @@ def table(results: Sequence[Result], width: int | None = None) -> str:
     widths = [max(len(c[i]) for c in cells) for i in range(3)]
     if width is not None:
         # Severity stays whole; resource and field share what the message's minimum leaves.
-        room = max(width - widths[0] - 6 - _MIN_MESSAGE, 16)
-        cap = max(room // 2, 8)
+        cap = max((width - widths[0] - 6 - _MIN_MESSAGE) // 2, 4)
         widths[1], widths[2] = min(widths[1], cap), min(widths[2], cap)
     lines = []
     for cell in cells:
@@ -88,7 +109,7 @@ def table(results: Sequence[Result], width: int | None = None) -> str:
         if width is None:
             lines.append(left + cell[3])
             continue
-        wrapped = textwrap.wrap(cell[3], max(width - len(left), _MIN_MESSAGE), break_on_hyphens=False) or [""]
+        wrapped = textwrap.wrap(cell[3], max(width - len(left), 1), break_on_hyphens=False) or [""]
         lines.append(left + wrapped[0])
         lines.extend(" " * len(left) + more for more in wrapped[1:])
     return "\n".join(line.rstrip() for line in lines)

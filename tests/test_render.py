@@ -330,3 +330,39 @@ def test_named_files_honour_the_working_directory_ignore_file(tmp_path: Path) ->
     proc = run(*named, "--list-skipped", cwd=tmp_path)
     assert b"unrendered template" not in proc.stderr
     assert b"skipped charts/web/templates/d.yaml: excluded" in proc.stderr
+
+
+def test_many_findings_of_one_shape_are_one_row_and_a_few_are_each_shown() -> None:
+    from krm_fn import report
+    from krm_fn.results import Field, ResourceRef, Result
+
+    def rewrite(i: int) -> Result:
+        ref = ResourceRef("serving.kserve.io/v1beta1", "InferenceService", f"m{i}")
+        return Result(f"'pvc://c/m{i}/a.pkl' rewritten to 'pvc://c/m{i}'.", "info", ref, Field("spec.x"))
+
+    few = report.table([rewrite(i) for i in range(report.SIMILAR_ROWS - 1)]).splitlines()
+    assert len(few) == report.SIMILAR_ROWS  # the header and one row each
+    many = report.table([rewrite(i) for i in range(2500)]).splitlines()
+    assert len(many) == 2
+    assert "2500 x like: 'pvc://c/m0/a.pkl' rewritten to 'pvc://c/m0'." in many[1]
+    assert "InferenceService/m0 +2499 more" in many[1]
+
+
+_WORDS = st.text(alphabet="abc xyz-/'.:", min_size=0, max_size=300)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["error", "warning", "info"]), _WORDS, _WORDS, _WORDS), max_size=8),
+    st.integers(min_value=40, max_value=200),
+)
+def test_the_table_never_runs_past_its_width(rows: list[tuple[str, str, str, str]], width: int) -> None:
+    from krm_fn import report
+    from krm_fn.results import Field, ResourceRef, Result
+
+    results = [
+        Result(message, severity, ResourceRef("v1", "Pod", name) if name else None, Field(path) if path else None)  # type: ignore[arg-type]
+        for severity, name, path, message in rows
+    ]
+    for line in report.table(results, width).splitlines():
+        assert len(line) <= width, (width, line)
