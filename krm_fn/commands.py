@@ -125,7 +125,8 @@ def _policy(
     return spec.model_copy(update=overrides), []
 
 
-def _sources(paths: Sequence[str], found: Found) -> list[Source]:
+def _sources(found: Found) -> list[Source]:
+    """The bytes of every file found, and of stdin where ``-`` was named."""
     sources = []
     for name in found.files:
         if name == "-":
@@ -135,7 +136,6 @@ def _sources(paths: Sequence[str], found: Found) -> list[Source]:
             sources.append(Source(name, Path(name).read_bytes()))
         except OSError as err:
             raise InputError(f"{name}: cannot read the file: {err.strerror}") from None
-    del paths
     return sources
 
 
@@ -163,8 +163,8 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
             show(errors, opts.output, opts.quiet)
             return EXIT_ERRORS
         found = discover(opts.paths or ("-",), opts.excludes)
-        rendered = run_render(_sources(opts.paths, found), spec, skipped=found.skipped)
-        if write_stream and rendered.stream is not None:
+        rendered = run_render(_sources(found), spec, skipped=found.skipped)
+        if write_stream:
             write_stdout(rendered.stream)
     except InputError as err:
         return refuse(err)

@@ -35,6 +35,7 @@ from krm_fn.pipeline import bulk_allocation, candidate
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, ResourceRef, Result
 from krm_fn.source import InputError, Span, compose_documents, decode, json_to_yaml
 from krm_fn.textedit import apply_splices
+from krm_fn.transform import transform
 
 STDIN = "<stdin>"
 BOM = "\ufeff"
@@ -74,9 +75,9 @@ class Document:
 
 @dataclass
 class Rendered:
-    """The output stream of ``render`` (None when nothing may be written) and its results."""
+    """The output stream of ``render``, its results, and what was skipped."""
 
-    stream: str | None
+    stream: str
     results: list[Result]
     skipped: list[Skipped] = field(default_factory=list)
 
@@ -283,14 +284,12 @@ def run_render(
 
 
 def _run_render(sources: Sequence[Source], spec: PolicySpec, limits: Limits, skipped: list[Skipped]) -> Rendered:
-    from krm_fn.transform import transform
-
     docs: list[Document] = []
     findings: list[Result] = []
-    bom = False
+    bom = False  # only the start of the stream can carry one: the first input's
     for n, source in enumerate(sources):
         read = _read(source, limits)
-        bom = bom or (n == 0 and read.bom)
+        bom = read.bom if n == 0 else bom
         docs.extend(read.docs)
         findings.extend(read.findings)
         skipped.extend(read.skipped)

@@ -312,7 +312,7 @@ def test_untouched_documents_come_out_as_they_went_in(docs: list[tuple[str, str,
     spec = PolicySpec()
     out = run_render([Source(STDIN, text.encode())], spec, Limits())
     assert out.stream == text
-    again = run_render([Source(STDIN, (out.stream or "").encode())], spec, Limits())
+    again = run_render([Source(STDIN, out.stream.encode())], spec, Limits())
     assert again.stream == out.stream
 
 
@@ -366,3 +366,22 @@ def test_the_table_never_runs_past_its_width(rows: list[tuple[str, str, str, str
     ]
     for line in report.table(results, width).splitlines():
         assert len(line) <= width, (width, line)
+
+
+def test_a_file_that_is_not_text_is_an_error_result_and_the_others_are_rendered(tmp_path: Path) -> None:
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00\x01 binary")
+    (tmp_path / "a.yaml").write_text(ISVC.format(name="a"))
+    proc = run("render", "-o", "json", ".", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert b"storageUri: pvc://store/a\n" in proc.stdout
+    errors = [r for r in json.loads(proc.stderr) if r["severity"] == "error"]
+    assert [r["file"]["path"] for r in errors] == ["bin.yaml"]
+    assert "not UTF-8" in errors[0]["message"]
+    one_line_refusal(run("render", "bin.yaml", cwd=tmp_path), "bin.yaml")
+
+
+def test_a_closed_stderr_still_gives_the_exit_code(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("a: [\n")
+    proc = shell(f"{FN} render a.yaml 2>&-", tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
