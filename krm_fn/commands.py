@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import yaml
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.discovery import IGNORE_FILE, Found, discover
 from krm_fn.render import STDIN, Source, run_render
-from krm_fn.results import EXIT_ERRORS, Result
+from krm_fn.results import EXIT_ERRORS, File, Result
 from krm_fn.source import InputError
 from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
 
@@ -100,7 +100,7 @@ def _policy(
         inner_key = "data" if isinstance(data, dict) and data.get("kind") == "ConfigMap" else "spec"
         spec, errors = load_config(data, lambda key: f"--config {config}: {key}")
         if spec is None:
-            return None, errors
+            return None, [replace(e, file=File(config)) for e in errors]
     if sets:
         base: dict[str, Any] = {}
         if isinstance(data, dict) and isinstance(data.get(inner_key), dict):
@@ -118,11 +118,21 @@ def _policy(
             "data": {**base, **sets},
         }
         spec, errors = load_config(merged, origin)
+        # The ConfigMap is this function's own wrapper: name no resource, and the key as written.
+        errors = [_as_written(e, origin) for e in errors]
     elif config is None:
         spec, errors = load_config(None)
     if spec is None:
         return None, errors
     return spec.model_copy(update=overrides), []
+
+
+def _as_written(error: Result, origin: Callable[[str], str]) -> Result:
+    if error.field is None:
+        return replace(error, resourceRef=None)
+    written = origin(error.field.path)
+    path = written.removeprefix("--set ").rsplit(": ", 1)[-1]
+    return replace(error, resourceRef=None, field=replace(error.field, path=path))
 
 
 def _sources(found: Found) -> list[Source]:
