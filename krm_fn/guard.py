@@ -686,17 +686,12 @@ class DocumentCheck:
 
     problem: Problem | None
     anchors: bool
-    measure: Measure
 
 
 def check_document(node: yaml.Node, text: str, limits: Limits) -> DocumentCheck:
     """Check one composed document of a plain file; LimitError when a limit is hit."""
-    measure = Measure(len(text.encode()))
-    anchors = False
-    if "&" in text or "*" in text:
-        scan = _AliasScan(limits).run(text)  # alias bombs and self-references are limits
-        anchors, measure.aliased_nodes = bool(scan.wrapper_lines), scan.total
-    walk = _Walk(limits.max_depth, shared=anchors)
-    problem = next(_tree_problems(node, walk), None)
-    measure.depth = walk.deepest
-    return DocumentCheck(problem, anchors, measure)
+    anchors = "&" in text or "*" in text
+    if anchors:
+        anchors = bool(_AliasScan(limits).run(text).wrapper_lines)  # bombs and self-references: limits
+    problem = next(_tree_problems(node, _Walk(limits.max_depth, shared=anchors)), None)
+    return DocumentCheck(problem, anchors)

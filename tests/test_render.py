@@ -385,3 +385,15 @@ def test_a_closed_stderr_still_gives_the_exit_code(tmp_path: Path) -> None:
     proc = shell(f"{FN} render a.yaml 2>&-", tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == b""
+
+
+def test_an_alias_bomb_in_one_file_is_a_limit_for_the_whole_run(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + "\n".join(lines) + "\n"
+    )
+    (tmp_path / "a.yaml").write_text(ISVC.format(name="a"))
+    proc = run("render", ".", cwd=tmp_path)
+    one_line_refusal(proc, "bomb.yaml: aliases stand for more than")
+    assert proc.stdout == b""
