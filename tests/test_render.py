@@ -397,3 +397,15 @@ def test_an_alias_bomb_in_one_file_is_a_limit_for_the_whole_run(tmp_path: Path) 
     proc = run("render", ".", cwd=tmp_path)
     one_line_refusal(proc, "bomb.yaml: aliases stand for more than")
     assert proc.stdout == b""
+
+
+def test_a_template_that_parses_is_still_named_a_template(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  {{ .Values.key }}: x\n"
+    )
+    (tmp_path / "a.yaml").write_text(ISVC.format(name="a"))
+    proc = run("render", "-o", "json", ".", cwd=tmp_path)
+    assert proc.returncode == 1
+    (error,) = [r for r in json.loads(proc.stderr) if r["severity"] == "error"]
+    assert error["message"].startswith("t.yaml: line 6: looks like an unrendered template")
+    assert b"Values" not in proc.stdout
