@@ -1,45 +1,21 @@
 """The command line's entry point, and the KRM function on stdin and stdout.
 
-This module and ``commands.py`` (the subcommands) are the only ones that touch stdin, stdout,
-stderr and the exit code. With no arguments, which is how kustomize and kpt run the function,
-nothing but the pipeline is imported: no argument parser.
+With no arguments, which is how kustomize and kpt run the function, nothing but the pipeline and
+the terminal helpers (``terminal.py``) is imported: no argument parser. Any argument hands over
+to the click subcommands in ``commands.py``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
-from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
+from krm_fn.results import Result
+from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
 
-
-def table(results: Sequence[Result]) -> str:
-    """The results as a plain table for stderr."""
-    rows = [("SEVERITY", "RESOURCE", "FIELD", "MESSAGE")]
-    for r in results:
-        ref = r.resourceRef
-        where = f"{ref.kind}/{ref.name}" if ref else ""
-        if ref and ref.namespace:
-            where = f"{ref.namespace}/{where}"
-        if r.file:
-            where = f"{where} ({r.file.path})" if where else r.file.path
-        rows.append((r.severity, where, r.field.path if r.field else "", r.message))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows)
-
-
-def read_stdin() -> bytes:
-    """stdin, but never more than one byte over the input limit: the guard reports the excess,
-    and memory stays bounded however much is piped in."""
-    from krm_fn.guard import Limits
-
-    return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
-
-
-def refuse(err: Exception) -> int:
-    """Say on stderr, in one line, why the input is not read at all; the exit code for it."""
-    print(f"kserve-pvc-fn: {err}", file=sys.stderr)
-    return EXIT_NOT_A_RESOURCE_LIST
+#: ``1``: print every result as a table on stderr in KRM mode; ``0``: never print the table.
+TABLE_ENV = "KSERVE_PVC_FN_TABLE"
 
 
 def run_function() -> int:
@@ -48,14 +24,27 @@ def run_function() -> int:
     from krm_fn.source import InputError
 
     try:
+        ensure_stdout()
         answer = run_krm(read_stdin())
+        write_stdout(answer.stdout)
     except InputError as err:
         return refuse(err)
-    sys.stdout.write(answer.stdout)
-    sys.stdout.flush()
-    if answer.exit_code:
-        print(table([r for r in answer.results if r.severity == "error"]), file=sys.stderr)
+    _tell(answer.results, answer.exit_code)
     return answer.exit_code
+
+
+def _tell(results: Sequence[Result], exit_code: int) -> None:
+    """The errors on stderr: as a table when someone reads stderr (a terminal, or
+    ``KSERVE_PVC_FN_TABLE=1``), else in one line. kpt prints the results of the ResourceList
+    itself, so a full table would show them twice; kustomize shows only stderr, so the first error
+    is named there."""
+    asked = os.environ.get(TABLE_ENV, "").strip()
+    errors = [r for r in results if r.severity == "error"]
+    if asked == "1" or (asked != "0" and sys.stderr is not None and sys.stderr.isatty()):
+        show(results if asked == "1" else errors)
+    elif exit_code and errors:
+        more = f" (and {len(errors) - 1} more; results are in the output ResourceList)" if len(errors) > 1 else ""
+        say(f"kserve-pvc-fn: error: {errors[0].message}{more}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

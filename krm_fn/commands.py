@@ -1,23 +1,29 @@
 """The subcommands (``render``, ``check``, ``schema``), ``--help`` and ``--version``, with click.
 
 With no argument at all, ``cli.main`` runs the KRM function without importing this module: click is
-the largest import left on that path, and kustomize and kpt never pass arguments.
+the largest import left on that path, and kustomize and kpt never pass arguments. So this module
+is only reached with arguments; it shares the terminal helpers (``terminal.py``) with ``cli.py``
+and imports nothing from it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from krm_fn.cli import read_stdin, refuse, run_function, table
-from krm_fn.pipeline import Rendered, run_render
+from krm_fn.config import PolicySpec, load_config
+from krm_fn.discovery import IGNORE_FILE, Found, discover
+from krm_fn.render import STDIN, Source, run_render
+from krm_fn.results import EXIT_ERRORS, File, Result
 from krm_fn.source import InputError
+from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
 
 _KRM_HELP = """\
 KServe PVC storage, fixed at render time.
@@ -59,79 +65,124 @@ _VERSION = click.option(
 )
 
 
-def _fail_input(err: InputError) -> None:
-    sys.exit(refuse(err))
-
-
-@click.group(
-    invoke_without_command=True,
-    help=_KRM_HELP,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+@click.group(help=_KRM_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @_VERSION
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Entry point; runs the KRM function when no command is given."""
-    if ctx.invoked_subcommand is None:
-        sys.exit(run_function())
-
-
-def _read_sources(paths: Sequence[str]) -> list[tuple[str, bytes]]:
-    sources: list[tuple[str, bytes]] = []
-    for name in paths or ("-",):
-        if name == "-":
-            sources.append(("<stdin>", read_stdin()))
-            continue
-        path = Path(name)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-            sources.extend((str(f), f.read_bytes()) for f in files)
-        elif path.is_file():
-            sources.append((name, path.read_bytes()))
-        else:
-            raise InputError(f"{name}: no such file or directory")
-    return sources
+def cli() -> None:
+    """The command group; without any argument ``cli.main`` runs the KRM function instead."""
 
 
 def _parse_sets(sets: Sequence[str]) -> dict[str, str]:
     out = {}
     for item in sets:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
         out[key.strip()] = value
     return out
 
 
-def _function_config(config: str | None, sets: dict[str, str]) -> Any:
-    data: Any = None
-    if config is not None:
-        try:
-            data = yaml.load(Path(config).read_bytes(), Loader=yaml.CSafeLoader)
-        except (OSError, yaml.YAMLError) as err:
-            raise InputError(f"{config}: cannot read the config: {str(err).splitlines()[0]}") from None
-    if not sets:
-        return data
-    base: dict[str, Any] = {}
-    if isinstance(data, dict):
-        inner = data.get("spec") if data.get("kind") != "ConfigMap" else data.get("data")
-        base = dict(inner) if isinstance(inner, dict) else {}
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "command-line"},
-        "data": {**base, **sets},
-    }
-
-
-def _render(
-    paths: Sequence[str], config: str | None, sets: Sequence[str], overrides: dict[str, Any] | None
-) -> Rendered:
+def _read_config(config: str) -> Any:
     try:
-        return run_render(_read_sources(paths), _function_config(config, _parse_sets(sets)), overrides)
+        return yaml.load(Path(config).read_bytes(), Loader=yaml.CSafeLoader)
+    except (OSError, yaml.YAMLError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
+        raise InputError(f"--config {config}: cannot read the config: {reason}") from None
+
+
+def _policy(
+    config: str | None, sets: dict[str, str], overrides: dict[str, Any]
+) -> tuple[PolicySpec | None, list[Result]]:
+    """The policy from ``--config`` and ``--set``; errors name where each bad key was written."""
+    data: Any = None
+    inner_key = "spec"
+    if config is not None:
+        data = _read_config(config)
+        inner_key = "data" if isinstance(data, dict) and data.get("kind") == "ConfigMap" else "spec"
+        spec, errors = load_config(data, lambda key: f"--config {config}: {key}")
+        if spec is None:
+            return None, [replace(e, file=File(config)) for e in errors]
+    if sets:
+        base: dict[str, Any] = {}
+        if isinstance(data, dict) and isinstance(data.get(inner_key), dict):
+            base = dict(data[inner_key])
+
+        def origin(key: str) -> str:
+            name = key.removeprefix("data.")
+            top = name.split(".", 1)[0].split("[", 1)[0]
+            return f"--set {name}" if top in sets or config is None else f"--config {config}: {inner_key}.{name}"
+
+        merged = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "command-line"},
+            "data": {**base, **sets},
+        }
+        spec, errors = load_config(merged, origin)
+        # The ConfigMap is this function's own wrapper: name no resource, and the key as written.
+        errors = [_as_written(e, origin) for e in errors]
+    elif config is None:
+        spec, errors = load_config(None)
+    if spec is None:
+        return None, errors
+    return spec.model_copy(update=overrides), []
+
+
+def _as_written(error: Result, origin: Callable[[str], str]) -> Result:
+    if error.field is None:
+        return replace(error, resourceRef=None)
+    written = origin(error.field.path)
+    path = written.removeprefix("--set ").rsplit(": ", 1)[-1]
+    return replace(error, resourceRef=None, field=replace(error.field, path=path))
+
+
+def _sources(found: Found) -> list[Source]:
+    """The bytes of every file found, and of stdin where ``-`` was named."""
+    sources = []
+    for name in found.files:
+        if name == "-":
+            sources.append(Source(STDIN, read_stdin()))
+            continue
+        try:
+            sources.append(Source(name, Path(name).read_bytes()))
+        except OSError as err:
+            raise InputError(f"{name}: cannot read the file: {err.strerror}") from None
+    return sources
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What render and check share."""
+
+    paths: tuple[str, ...]
+    config: str | None
+    sets: tuple[str, ...]
+    excludes: tuple[str, ...]
+    quiet: bool
+    output: str
+    list_skipped: bool
+
+
+def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
+    """Render (or check) and report; the exit code. Nothing is written when the config is bad."""
+    try:
+        if write_stream:
+            ensure_stdout()
+        spec, errors = _policy(opts.config, _parse_sets(opts.sets), overrides)
+        if spec is None:
+            # An unchanged stream would look like success to a pipeline: write none.
+            show(errors, opts.output, opts.quiet)
+            return EXIT_ERRORS
+        found = discover(opts.paths or ("-",), opts.excludes)
+        rendered = run_render(_sources(found), spec, skipped=found.skipped)
+        if write_stream:
+            write_stdout(rendered.stream)
     except InputError as err:
-        _fail_input(err)
-        raise AssertionError("unreachable") from err
+        return refuse(err)
+    if opts.list_skipped:
+        for skipped in rendered.skipped:
+            say(f"skipped {skipped.describe()}")
+    show(rendered.results, opts.output, opts.quiet)
+    return rendered.exit_code
 
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
@@ -146,37 +197,62 @@ _SET = click.option(
     "sets",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A config key, as in `kpt fn eval -- key=value`.",
+    help="A config key, as in `kpt fn eval -- key=value`; over --config.",
 )
+_EXCLUDE = click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help=f"Leave out files and directories that match (as in {IGNORE_FILE}).",
+)
+_QUIET = click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary.")
+_OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json", "yaml"]),
+    default="table",
+    show_default=True,
+    help="How results are printed on stderr (json and yaml: every result in full).",
+)
+_LIST_SKIPPED = click.option(
+    "--list-skipped", is_flag=True, help="List the files and documents skipped as not Kubernetes resources."
+)
+
+
+def _shared(f: Any) -> Any:
+    for option in (_VERSION, _LIST_SKIPPED, _OUTPUT, _QUIET, _EXCLUDE, _SET, _CONFIG, _PATHS):
+        f = option(f)
+    return f
+
+
+_DISCOVERY = f"""
+Directories are walked for *.yaml and *.yml, without hidden folders and files; {IGNORE_FILE}
+(one glob a line) and --exclude leave out more. kustomization.yaml, Kptfile and documents that are
+not Kubernetes objects (no apiVersion and kind: CI workflows, mkdocs.yml) are skipped and counted.
+Every document on stdin is a resource.
+"""
 
 
 @cli.command(
+    help="Render plain YAML files, directories or stdin (-) to one multi-document stream.\n" + _DISCOVERY,
     epilog="\b\nExamples:\n  kserve-pvc-fn render manifests/ > hydrated.yaml\n"
-    "  kustomize build overlays/prod | kserve-pvc-fn render --set mountMode=copy -"
+    "  kustomize build overlays/prod | kserve-pvc-fn render --set mountMode=copy -",
 )
-@_PATHS
-@_CONFIG
-@_SET
-@_VERSION
-def render(paths: tuple[str, ...], config: str | None, sets: tuple[str, ...]) -> None:
+@_shared
+def render(**options: Any) -> None:
     """Render plain YAML files, directories or stdin (-) to one multi-document stream."""
-    out = _render(paths, config, sets, None)
-    sys.stdout.write(out.stream)
-    sys.stdout.flush()
-    click.echo(table(out.results), err=True)
-    sys.exit(out.exit_code)
+    sys.exit(_run(_Options(**options), {}, write_stream=True))
 
 
-@cli.command(epilog="\b\nExamples:\n  kserve-pvc-fn check manifests/\n  kserve-pvc-fn check --set fileUris=error k8s/")
-@_PATHS
-@_CONFIG
-@_SET
-@_VERSION
-def check(paths: tuple[str, ...], config: str | None, sets: tuple[str, ...]) -> None:
+@cli.command(
+    help="Like render with mode validate: report every change as an error, write no stream.\n" + _DISCOVERY,
+    epilog="\b\nExamples:\n  kserve-pvc-fn check manifests/\n  kserve-pvc-fn check --set fileUris=error k8s/",
+)
+@_shared
+def check(**options: Any) -> None:
     """Like render with mode validate: report every change as an error, write no stream."""
-    out = _render(paths, config, sets, {"mode": "validate"})
-    click.echo(table(out.results), err=True)
-    sys.exit(out.exit_code)
+    sys.exit(_run(_Options(**options), {"mode": "validate"}, write_stream=False))
 
 
 @cli.command(epilog="\b\nExample:\n  kserve-pvc-fn schema > pvcmountpolicy.schema.json")

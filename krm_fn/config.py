@@ -7,7 +7,9 @@ well-formed config without importing pydantic) are generated from them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import re
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -71,7 +73,12 @@ class PolicySpec(_Strict):
     )
     fileExtensions: list[str] = Field(
         default_factory=lambda: list(DEFAULT_FILE_EXTENSIONS),
-        description="Suffixes that make the last path segment a file (case-insensitive, whole multi-dot suffix).",
+        description="Suffixes that make the last path segment a file (case-insensitive, whole multi-dot suffix). "
+        "Setting it replaces the default list; to add to it, use `extraFileExtensions`.",
+    )
+    extraFileExtensions: list[str] = Field(
+        default_factory=list,
+        description="More suffixes that make a path a file, added to `fileExtensions` (e.g. `.engine`).",
     )
     readOnly: Literal["preserve"] | bool = Field(
         "preserve",
@@ -123,7 +130,7 @@ class PolicySpec(_Strict):
         None, ge=1, description="Tighter nesting depth limit (ceiling: KSERVE_PVC_FN_MAX_DEPTH)."
     )
 
-    @field_validator("fileExtensions")
+    @field_validator("fileExtensions", "extraFileExtensions")
     @classmethod
     def _dotted(cls, value: list[str]) -> list[str]:
         bad = [v for v in value if not v.startswith(".") or len(v) < 2]
@@ -180,17 +187,60 @@ def _allowed(loc: tuple[Any, ...], root: type[BaseModel]) -> str:
     return ", ".join(model.model_fields)
 
 
-def _errors(err: ValidationError, ref: ResourceRef, prefix: tuple[Any, ...], root: type[BaseModel]) -> list[Result]:
+#: How a list or object is written where the config holds strings (``--set``, a ConfigMap).
+_FORMS = {
+    "selectors": '[{"namespace": "ml"}]',
+    "exclude": '[{"namespace": "legacy"}]',
+    "fileExtensions": '".plan,.engine" or [".plan", ".engine"]',
+    "extraFileExtensions": '".plan,.engine" or [".plan", ".engine"]',
+    "storageInitializer": '{"image": "kserve/storage-initializer:v0.15.2"}',
+}
+#: Where a config key came from, as the message names it (default: the functionConfig).
+Origin = Callable[[str], str]
+
+
+def _nearest(word: str, choices: list[str]) -> str:
+    """``; did you mean 'x'?`` for the closest choice (case-insensitive), or nothing."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def _message(e: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
+    msg = str(e["msg"])
+    value = e.get("input")
+    if e["type"] == "extra_forbidden":
+        allowed = _allowed(loc, root)
+        return f"unknown key; allowed keys: {allowed}{_nearest(str(loc[-1]), allowed.split(', '))}"
+    if e["type"] == "literal_error" and isinstance(value, str):
+        choices = re.findall(r"'([^']*)'", str(e.get("ctx", {}).get("expected", "")))
+        return f"{msg} (got {value!r}){_nearest(value, choices)}"
+    top = str(loc[0]) if loc else ""
+    if e["type"] in ("list_type", "dict_type", "model_type") and len(loc) == 1 and top in _FORMS:
+        return f"{msg}; write it as JSON, e.g. {top}={_FORMS[top]}"
+    return msg
+
+
+def _errors(
+    err: ValidationError,
+    ref: ResourceRef,
+    prefix: tuple[Any, ...],
+    root: type[BaseModel],
+    origin: Origin | None = None,
+) -> list[Result]:
     out = []
-    for e in err.errors():
+    errors = err.errors()
+    for e in errors:
         loc = tuple(p for p in e["loc"] if not isinstance(p, str) or p not in ("literal['preserve']", "bool"))
         key = ".".join(str(p) for p in prefix + loc)
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = f"unknown key; allowed keys: {_allowed(loc, root)}"
+        if e["type"] == "bool_parsing" and e["loc"][-1] == "bool" and len(errors) > 1:
+            continue  # readOnly: the literal's message already lists what is allowed
+        msg = _message(e, loc, root)
+        if e["type"] == "literal_error" and e["loc"][-1] == "literal['preserve']":
+            msg = f"Input should be 'preserve', true or false (got {e.get('input')!r})"
         out.append(
             Result(
-                message=f"functionConfig: {key}: {msg}",
+                message=f"{origin(key) if origin else f'functionConfig: {key}'}: {msg}",
                 severity="error",
                 resourceRef=ref,
                 field=ResultField(path=key, currentValue=_jsonable(e.get("input"))),
@@ -203,8 +253,12 @@ def _jsonable(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) else None
 
 
-def load_config(function_config: Any) -> tuple[PolicySpec | None, list[Result]]:
-    """Validate a functionConfig; returns the spec, or None with error results naming each key."""
+def load_config(function_config: Any, origin: Origin | None = None) -> tuple[PolicySpec | None, list[Result]]:
+    """Validate a functionConfig; returns the spec, or None with error results naming each key.
+
+    ``origin`` turns a key's path (``data.mountMode``, ``spec.mountMode``) into where the user
+    wrote it (``--set mountMode``); by default messages name the functionConfig.
+    """
     if function_config is None or function_config == {}:
         return PolicySpec.model_validate({}), []
     if not isinstance(function_config, Mapping):
@@ -225,7 +279,7 @@ def load_config(function_config: Any) -> tuple[PolicySpec | None, list[Result]]:
         try:
             return PolicySpec.model_validate(spec_in), []
         except ValidationError as err:
-            return None, _errors(err, ref, ("data",), PolicySpec)
+            return None, _errors(err, ref, ("data",), PolicySpec, origin)
     if kind != KIND or api != API_VERSION:
         return None, [
             Result(
@@ -238,7 +292,7 @@ def load_config(function_config: Any) -> tuple[PolicySpec | None, list[Result]]:
     try:
         return PvcMountPolicy.model_validate(function_config).spec, []
     except ValidationError as err:
-        return None, _errors(err, ref, (), PvcMountPolicy)
+        return None, _errors(err, ref, (), PvcMountPolicy, origin)
 
 
 def json_schema() -> dict[str, Any]:

@@ -39,7 +39,7 @@ import yaml
 
 from krm_fn.results import Field as ResultField
 from krm_fn.results import File, ResourceRef, Result
-from krm_fn.source import InputError, NestingError, ResourceListInput, Span, compose_documents
+from krm_fn.source import InputError, NestingError, ResourceListInput, Span
 
 DEFAULT_MAX_INPUT_BYTES = 256 * 2**20
 DEFAULT_MAX_ALIASES = 10_000
@@ -688,31 +688,29 @@ def _tightened(measure: Measure, spec: Any) -> list[Result]:
     return out
 
 
-def check_document(name: str, node: yaml.Node, text: str) -> None:
-    """Render mode: a document that is not safe plain YAML is refused (exit 2), naming the file."""
-    if "&" in text or "*" in text:
-        for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None) is not None:
-                raise InputError(
-                    f"{name}: line {_line(ev)}: anchors and aliases are not accepted "
-                    "in render mode (the output never carries them); write the value out"
-                )
-    try:
-        problem = next(_tree_problems(node, _Walk(Limits.from_env().max_depth)), None)
-    except LimitError as err:
-        raise LimitError(f"{name}: {err}") from None
-    if problem is not None:
-        raise InputError(f"{name}: line {problem.line}: {problem.message}")
+def exceeds(measure: Measure, spec: Any) -> list[Result]:
+    """The functionConfig's tighter limits that ``measure`` is over, as error results (a limit
+    error changes nothing: the caller transforms nothing when this is not empty)."""
+    return _tightened(measure, spec)
 
 
-def check_file(name: str, raw: bytes) -> None:
-    """Render mode: the size and depth limits (from the environment) for one input file."""
-    check_raw(raw, Limits.from_env(), name)
+@dataclass
+class DocumentCheck:
+    """Render mode, one document: what holds it back, and whether its anchors are written out.
+
+    The policy is KRM mode's for one item (SPEC 4): a tag outside the core schema, a duplicate or
+    non-scalar key hold the document back (passed through unchanged, an error result); anchors and
+    aliases are written out in full (a warning); a limit is a LimitError for the whole run.
+    """
+
+    problem: Problem | None
+    anchors: bool
 
 
-def compose_file_document(name: str, body: str) -> list[yaml.Node]:
-    """Render mode: compose one document's text, libyaml's depth refusal told as the depth limit."""
-    try:
-        return compose_documents(body, name)
-    except NestingError as err:
-        raise too_deep(Limits.from_env().max_depth, err.line, name) from None
+def check_document(node: yaml.Node, text: str, limits: Limits) -> DocumentCheck:
+    """Check one composed document of a plain file; LimitError when a limit is hit."""
+    anchors = "&" in text or "*" in text
+    if anchors:
+        anchors = bool(_AliasScan(limits).run(text).wrapper_lines)  # bombs and self-references: limits
+    problem = next(_tree_problems(node, _Walk(limits.max_depth, shared=anchors)), None)
+    return DocumentCheck(problem, anchors)

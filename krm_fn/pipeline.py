@@ -1,4 +1,4 @@
-"""From input bytes to output text and exit code, for the KRM function and for ``render``.
+"""From input bytes to output text and exit code, for the KRM function (``render.py`` does plain files).
 
 This is the edge between the pure core and the outside world: it reads, calls ``transform`` and
 writes, but it never touches stdin, stdout or the process; the CLI does.
@@ -7,26 +7,19 @@ writes, but it never touches stdin, stdout or the process; the CLI does.
 from __future__ import annotations
 
 import gc
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from krm_fn.guard import check_document, check_file, compose_file_document, findings, screen
+from krm_fn.guard import exceeds, findings, screen
 from krm_fn.output import edit_span, write_resource_list
 from krm_fn.resource import Resource
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.rules import interesting
 from krm_fn.settings import well_formed
-from krm_fn.source import (
-    InputError,
-    Span,
-    decode,
-    json_to_yaml,
-    read_resource_list,
-)
-from krm_fn.textedit import Splice, apply_splices
+from krm_fn.source import Span, read_resource_list
+from krm_fn.textedit import Splice
 from krm_fn.transform import summary, transform
 
 if TYPE_CHECKING:
@@ -128,7 +121,11 @@ def _run_krm(raw: bytes) -> Answer:
     spec, results = configure(doc.function_config)
     found = findings(screened, spec)
     splices: list[Splice] = []
-    if spec is None:
+    if spec is not None and exceeds(screened.measure, spec):
+        # A limit error changes nothing: only the findings (the limits' error results among them)
+        # and the summary.
+        results = [*found, summary(len(doc.items), 0, found, spec.mode)]
+    elif spec is None:
         results = [*found, *results]
         results.append(summary(len(doc.items), 0, results, "mutate"))
     else:
@@ -138,89 +135,3 @@ def _run_krm(raw: bytes) -> Answer:
         splices = edit_spans(doc.items, out.ops, doc.newline)
     text = write_resource_list(doc, splices, [r.to_dict() for r in results])
     return Answer(text, results, doc.results)
-
-
-@dataclass(frozen=True)
-class Document:
-    """One YAML document of a plain file (render mode)."""
-
-    name: str
-    index: int
-    text: str
-    span: Span | None
-
-
-_MARKER = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?$", re.MULTILINE)
-
-
-def split_documents(name: str, raw: bytes) -> list[Document]:
-    """Split a plain YAML stream at its ``---`` markers; InputError names the file."""
-    check_file(name, raw)  # size and depth limits before composing (guard.py)
-    try:
-        text, _ = decode(raw)
-    except InputError as err:
-        raise InputError(f"{name}: {err}") from None
-    text = json_to_yaml(text)
-    docs: list[Document] = []
-    for chunk in _MARKER.split(text):
-        body = chunk.lstrip("\r\n")
-        if not body.strip():
-            continue
-        nodes = compose_file_document(name, body)
-        if len(nodes) > 1:
-            raise InputError(f"{name}: a document marker carries content on its own line; put it on the next line")
-        if nodes:
-            check_document(name, nodes[0], body)  # duplicate keys, tags, anchors (guard.py)
-        docs.append(Document(name, len(docs), body, Span.of(body, nodes[0]) if nodes else None))
-    return docs
-
-
-@dataclass
-class Rendered:
-    """The output stream of ``render`` and its results."""
-
-    stream: str
-    results: list[Result]
-
-    @property
-    def exit_code(self) -> int:
-        """1 when any result is an error; else 0."""
-        return EXIT_ERRORS if any(r.severity == "error" for r in self.results) else EXIT_OK
-
-
-def run_render(
-    sources: Sequence[tuple[str, bytes]],
-    function_config: Any,
-    overrides: dict[str, Any] | None = None,
-) -> Rendered:
-    """Render plain YAML files: every document through the same core, out as one stream."""
-    with bulk_allocation():
-        return _run_render(sources, function_config, overrides)
-
-
-def _run_render(
-    sources: Sequence[tuple[str, bytes]],
-    function_config: Any,
-    overrides: dict[str, Any] | None,
-) -> Rendered:
-    docs = [doc for name, raw in sources for doc in split_documents(name, raw)]
-    spec, results = configure(function_config, overrides)
-    spans = [d.span for d in docs]
-    count = sum(s is not None for s in spans)
-    if spec is None:
-        results.append(summary(count, 0, results, "mutate"))
-        return Rendered(_stream(d.text for d in docs), results)
-    found = (candidate(i, d.span, File(d.name, d.index)) for i, d in enumerate(docs) if d.span is not None)
-    out = transform([r for r in found if r is not None], spec, item_count=count)
-    texts = [d.text for d in docs]
-    for i, ops in out.ops.items():
-        span = spans[i]
-        assert span is not None
-        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n")
-        texts[i] = apply_splices(docs[i].text, [splice])
-    return Rendered(_stream(texts), out.results)
-
-
-def _stream(texts: Iterable[str]) -> str:
-    parts = [t if t.endswith("\n") else t + "\n" for t in texts]
-    return "---\n".join(parts)

@@ -40,6 +40,7 @@ KIND = "PvcMountPolicy"
 #: tests/test_settings.py fails when a model gains a validator that is not listed here.
 VALIDATED: dict[tuple[str, str], dict[str, Any]] = {
     ("PolicySpec", "fileExtensions"): {"items": {"type": "string", "pattern": "^[.]", "minLength": 2}},
+    ("PolicySpec", "extraFileExtensions"): {"items": {"type": "string", "pattern": "^[.]", "minLength": 2}},
     ("PolicySpec", "modelMountPath"): {
         "type": "string",
         "pattern": "^/",
@@ -119,7 +120,8 @@ def _structured() -> frozenset[str]:
 
 def from_configmap_value(key: str, value: Any) -> Any:
     """A ConfigMap value as the spec key takes it: ``kpt fn eval -- key=value`` gives strings; lists
-    and objects come as JSON, and ``fileExtensions`` may also be comma-separated."""
+    and objects come as JSON, and ``fileExtensions`` and ``extraFileExtensions`` may also be
+    comma-separated."""
     if not isinstance(value, str) or key not in _structured():
         return value
     text = value.strip()
@@ -128,7 +130,7 @@ def from_configmap_value(key: str, value: Any) -> Any:
             return json.loads(text)
         except json.JSONDecodeError:
             return value
-    if key == "fileExtensions":
+    if key in ("fileExtensions", "extraFileExtensions"):
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
 

@@ -193,7 +193,8 @@ def read_resource_list(raw: bytes) -> ResourceListInput:
     is_list = kind == "List" and api == "v1"
     if not is_list and (kind != "ResourceList" or api not in RESOURCE_LIST_VERSIONS):
         raise InputError(
-            f"input is not a ResourceList (kind {kind!r}, apiVersion {api!r}); expected kind "
+            f"input is not a ResourceList ({f'kind {kind!r}' if kind else 'no kind'}, "
+            f"{f'apiVersion {api!r}' if api else 'no apiVersion'}); expected kind "
             f"ResourceList of {', '.join(RESOURCE_LIST_VERSIONS)} or a v1 List"
         )
     parsed = ResourceListInput(text, newline, root, [], None, [], is_list)

@@ -82,16 +82,25 @@ def _blocked(res: Resource, change: Change, where: Path) -> Result:
     )
 
 
+def _would(change: Change) -> str:
+    """A change in validate mode, said as what would happen: ``would rewrite 'A' to 'B'``."""
+    if isinstance(change.current, str) and isinstance(change.proposed, str) and not change.append:
+        return f"would rewrite {change.current!r} to {change.proposed!r}"
+    return f"would change: {change.message}"
+
+
 def transform(
     resources: Sequence[Resource],
     spec: PolicySpec,
     item_count: int | None = None,
     input_findings: Sequence[Result] = (),
+    skipped: int = 0,
 ) -> Transformed:
     """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary.
 
     ``input_findings`` (what the input checks found before the core ran: items held back or written
-    out, limits) come first in the results and are counted in the summary.
+    out, limits) come first in the results and are counted in the summary; ``skipped`` is how many
+    documents of the input were not resources at all (render mode), for the summary.
     """
     ctx = Context(spec=spec, resources=tuple(resources))
     out = Transformed(results=list(input_findings))
@@ -129,7 +138,7 @@ def transform(
             if spec.mode == "validate":
                 out.results.append(
                     Result(
-                        f"would change (validate mode, nothing was changed): {change.message}",
+                        _would(change),
                         "error",
                         res.ref,
                         fld,
@@ -142,16 +151,19 @@ def transform(
         out.results.extend(checked)
         if spec.mode == "mutate":
             out.ops[res.index] = ops
-    out.results.append(summary(len(resources) if item_count is None else item_count, changed, out.results, spec.mode))
+    count = len(resources) if item_count is None else item_count
+    out.results.append(summary(count, changed, out.results, spec.mode, skipped))
     return out
 
 
-def summary(checked: int, changed: int, results: Sequence[Result], mode: str) -> Result:
+def summary(checked: int, changed: int, results: Sequence[Result], mode: str, skipped: int = 0) -> Result:
     """The closing info result: what was looked at and what came of it."""
     errors = sum(r.severity == "error" for r in results)
     warnings = sum(r.severity == "warning" for r in results)
     verb = "would change" if mode == "validate" else "changed"
+    others = f", {skipped} skipped (not Kubernetes resources)" if skipped else ""
     return Result(
-        f"{SUMMARY_PREFIX} {checked} resource(s) read, {changed} {verb}, {errors} error(s), {warnings} warning(s)",
+        f"{SUMMARY_PREFIX} {checked} resource(s) read{others}, {changed} {verb}, {errors} error(s), "
+        f"{warnings} warning(s)",
         "info",
     )

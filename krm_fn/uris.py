@@ -46,7 +46,10 @@ Decisions taken where the specification leaves room:
   same rules (``pvc://c/models/iris.pkl/model.joblib`` -> ``models/iris.pkl``, or any path under
   ``path-type: file``), the new URI gets a trailing ``/`` (``pvc://c/models/iris.pkl/``), which
   always means a directory. So :func:`decide` on its own output returns ``new_uri=None``.
-* **Extensions** are compared case-insensitively; a configured extension without a leading dot
+* **Extensions** are the configured list (default: SPEC 3.2's list plus ``.plan``, TensorRT
+  engines), plus ``.py`` for a triton URI in Triton's layout ``<repository>/<model>/<digits>/model.py``
+  (the Python backend): only that layout makes a ``.py`` path certainly a model file. They are
+  compared case-insensitively; a configured extension without a leading dot
   gets one, empty ones are ignored, and a segment that is nothing but the suffix (``.json``) is not
   a file (there is no name before the extension).
 * **Layouts**: a triton version directory and a tensorflow version directory are ASCII digits only.
@@ -55,7 +58,8 @@ Decisions taken where the specification leaves room:
   compared after ``strip().lower()``.
 * **Messages** name the URI as written (before any form repair) and, for a rewrite or repair,
   the URI it became; URIs are quoted so a sentence's final period is not read as a ``.`` segment.
-* **After a rewrite** the server hints follow: ``one-file-server`` (sklearn, xgboost, lightgbm,
+* **After a rewrite** the server hints follow (``info``: nothing at render time can check them;
+  ``unsupported-ext`` is a ``warning``): ``one-file-server`` (sklearn, xgboost, lightgbm,
   pmml), ``unsupported-ext`` (the file is not one that server loads; with ``path-type: file`` a
   name without any extension counts as unsupported), ``snapshot-dir`` (huggingface, or
   ``snapshot_field=True`` for LLMInferenceService ``spec.model.uri``; never for LoRA adapters,
@@ -119,6 +123,7 @@ DEFAULT_FILE_EXTENSIONS: Final[tuple[str, ...]] = (
     ".tflite",
     ".pdmodel",
     ".pdiparams",
+    ".plan",
     ".zip",
     ".tar",
     ".tar.gz",
@@ -277,6 +282,18 @@ def is_file_path(
     return file_extension(path, extensions) is not None
 
 
+#: Files that only Triton's layout makes unambiguous (the Python backend's ``model.py``): a ``.py``
+#: path elsewhere may be a script a custom server opens by path, so it is left to the user's list.
+TRITON_LAYOUT_EXTENSIONS: Final[tuple[str, ...]] = (".py",)
+
+
+def _in_triton_layout(framework: str | None, segments: Sequence[str]) -> bool:
+    """Whether a triton path has the shape ``<repository>/<model>/<digits>/<file>``."""
+    return (
+        (framework or "").strip().lower() == "triton" and len(segments) >= 3 and bool(_DIGITS.fullmatch(segments[-2]))
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # decide()
 
@@ -321,14 +338,19 @@ def _model_root(framework: str | None, segments: tuple[str, ...], is_mar: bool) 
 
 
 def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_field: bool) -> list[Finding]:
-    """Warnings about what the model server will look for in the rewritten directory."""
+    """What the model server will look for in the rewritten directory.
+
+    Whether that directory holds exactly one model file, or a full snapshot, cannot be known at
+    render time: those hints are ``info`` (SPEC 2A). A file the server never loads will fail:
+    that one is a ``warning``.
+    """
     hints: list[Finding] = []
     server_exts = SERVER_MODEL_EXTENSIONS.get(framework or "")
     if framework is not None and server_exts is not None:
         listed = " ".join(server_exts)
         hints.append(
             Finding(
-                "warning",
+                "info",
                 "one-file-server",
                 f"The {framework} server lists {new_uri!r} and needs exactly one model file ending in {listed} there.",
             )
@@ -344,7 +366,7 @@ def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_
     if framework == "huggingface" or snapshot_field:
         hints.append(
             Finding(
-                "warning",
+                "info",
                 "snapshot-dir",
                 f"{new_uri!r} must hold a full model snapshot (config.json, tokenizer files and "
                 "weights), not just one weights file."
@@ -452,6 +474,8 @@ def decide(
             rewritten = repaired
         return UriDecision(rewritten, tuple(findings))
 
+    if _in_triton_layout(framework, segments):
+        extensions = (*extensions, *TRITON_LAYOUT_EXTENSIONS)
     if file_uris == "ignore" or not is_file_path(path, extensions, path_type, trailing_slash):
         return finish()
 

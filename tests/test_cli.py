@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,13 @@ spec:
 """
 
 
-def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+def run(*args: str, stdin: bytes = b"", columns: int | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The command as a real process; without COLUMNS (pytest sets it) unless ``columns`` is given."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "KSERVE_PVC_FN_TABLE")}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
-        [sys.executable, "-m", "krm_fn", *args], input=stdin, capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "krm_fn", *args], input=stdin, capture_output=True, timeout=60, check=False, env=env
     )
 
 
@@ -123,7 +128,7 @@ def test_check_writes_no_stream_and_fails_on_changes(tmp_path: Path) -> None:
     proc = run("check", str(tmp_path))
     assert proc.returncode == 1
     assert proc.stdout == b""
-    assert b"validate mode" in proc.stderr
+    assert b"would rewrite" in proc.stderr
     (tmp_path / "isvc.yaml").write_text(ISVC.replace("/model.joblib", ""))
     assert run("check", str(tmp_path)).returncode == 0
 
@@ -189,3 +194,30 @@ def test_krm_mode_imports_no_argument_parser() -> None:
     # The pod was changed and validated (jsonschema-rs is loaded), and nothing else on the list was.
     assert code_and_modules == ["0", "jsonschema_rs"], proc.stderr.decode()[-2000:]
     assert yaml.safe_load(proc.stdout)["items"][0]["spec"]["volumes"]
+
+
+def test_cli_and_commands_do_not_import_each_other() -> None:
+    """The entry point and the subcommands share ``terminal.py``; neither imports the other's module."""
+    import ast
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((ROOT / "krm_fn" / f"{module}.py").read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    assert "krm_fn.cli" not in imported("commands")
+    assert "krm_fn.terminal" in imported("commands")
+    assert "click" not in imported("terminal")
+    assert imported("cli") & {"krm_fn.commands", "click"} == {"krm_fn.commands"}  # only lazily, in main()
+
+
+def test_a_missing_kind_or_apiversion_is_named_in_words() -> None:
+    proc = run(stdin=b"a: 1\n")
+    assert proc.returncode == 2
+    assert b"(no kind, no apiVersion)" in proc.stderr
+    assert b"None" not in proc.stderr

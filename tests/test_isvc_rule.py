@@ -145,11 +145,11 @@ def test_file_uri_change_carries_path_current_and_proposed() -> None:
     }
     assert all(c.original_uri for c in out.changes)
     (warning,) = out.findings
-    assert warning.severity == "warning"
+    assert warning.severity == "info"  # one model file in the directory: nobody can check it at render time
     assert warning.field is not None
     assert warning.field.path == "spec.predictor.sklearn.storageUri"
     assert warning.field.currentValue == "pvc://store/models/iris/model.pkl"
-    assert warning.field.proposedValue == "pvc://store/models/iris"
+    assert warning.field.proposedValue is None  # a hint proposes nothing; the change does
     assert ".joblib .pkl .pickle" in warning.message
 
 
@@ -178,7 +178,7 @@ def test_server_hints_follow_the_configured_model_mount_path() -> None:
         }
     }
     assert findings(run(isvc(spec))) == []
-    assert [s for s, _, _ in findings(run(isvc(spec), modelMountPath="/models"))] == ["warning"]
+    assert [s for s, _, _ in findings(run(isvc(spec), modelMountPath="/models"))] == ["info"]
 
 
 def test_error_keeps_the_uri_and_proposes_the_directory() -> None:
@@ -233,7 +233,22 @@ def test_lora_adapters_get_no_snapshot_warning() -> None:
     )
     out = run(res)
     assert set(changes(out)) == {"spec.model.uri", "spec.model.lora.adapters[0].uri"}
-    assert [(s, p) for s, p, m in findings(out) if "snapshot" in m] == [("warning", "spec.model.uri")]
+    assert [(s, p) for s, p, m in findings(out) if "snapshot" in m] == [("info", "spec.model.uri")]
+
+
+def test_hints_nobody_can_check_are_info_and_said_once_per_resource() -> None:
+    spec = {
+        "predictor": {"sklearn": {"storageUri": "pvc://c/a/model.joblib"}},
+        "transformer": {"containers": [{"name": "t", "env": [{"name": "STORAGE_URI", "value": "pvc://c/b/x.joblib"}]}]},
+        "canary": [{"predictor": {"sklearn": {"storageUri": "pvc://c/c/model.pkl"}}}],
+    }
+    out = run(isvc(spec))
+    assert len(changes(out)) == 3
+    hints = [(s, p) for s, p, m in findings(out) if "exactly one model file" in m]
+    assert hints == [("info", "spec.predictor.sklearn.storageUri")]
+    # A file the server never loads will fail: still a warning, for every field it concerns.
+    out = run(isvc({"predictor": {"sklearn": {"storageUri": "pvc://c/a/model.bst"}}}))
+    assert [s for s, _, m in findings(out) if "never loads" in m] == ["warning"]
 
 
 def test_trained_model_pvc_is_an_error_and_nothing_else() -> None:

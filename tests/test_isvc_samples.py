@@ -9,6 +9,7 @@ tables fails the test, so the samples and the expectations cannot drift apart.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import subprocess
 import sys
@@ -66,7 +67,8 @@ INVALID_URIS: set[tuple[str, str]] = {
     ("tensorflow-archive", "spec.predictor.tensorflow.storageUri"),
     ("model1", "spec.model.storageUri"),
 }
-# Model-server warnings: (resource name, field path) -> words the warning must contain.
+# Model-server hints (info: nothing at render time can check them): (resource name, field path) ->
+# words the hint must contain.
 WARNINGS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sklearn-pvc", "spec.predictor.model.storageUri"): ("exactly one", ".joblib .pkl .pickle"),
     ("xgboost-iris", "spec.predictor.model.storageUri"): ("exactly one", ".bst .json .ubj"),
@@ -97,8 +99,10 @@ class Rendered:
 
 
 def _render(*args: str) -> Rendered:
+    # No COLUMNS (pytest sets it): the table is parsed row by row, so its messages must not wrap.
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     proc = subprocess.run(
-        [str(COMMAND), "render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        [str(COMMAND), "render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env
     )
     return Rendered(proc.returncode, proc.stdout, _parse_table(proc.stderr))
 
@@ -188,7 +192,7 @@ def test_file_uris_become_their_directory_with_an_info_result(rendered: Rendered
         infos = [
             r
             for r in _rows_for(rendered.rows, name, field)
-            if r.severity == "info" and not r.message.startswith("LoRA adapter")
+            if r.severity == "info" and repr(before) in r.message and not r.message.startswith("LoRA adapter")
         ]
         assert len(infos) == 1, (name, field)
         assert repr(before) in infos[0].message
@@ -250,8 +254,11 @@ def test_unchanged_documents_are_byte_identical_and_changed_ones_differ_only_in_
                 ), line
 
 
-def test_model_server_warnings_where_they_apply(rendered: Rendered) -> None:
-    warnings = [r for r in rendered.rows if r.severity == "warning"]
+def test_model_server_hints_where_they_apply(rendered: Rendered) -> None:
+    warnings = [
+        r for r in rendered.rows if r.severity == "info" and ("exactly one" in r.message or "snapshot" in r.message)
+    ]
+    assert not [r for r in rendered.rows if r.severity == "warning" and "exactly one" in r.message]
     for (name, field), words in WARNINGS.items():
         messages = [r.message for r in warnings if f"/{name} (" in r.resource and r.field == field]
         assert any(all(w in m for w in words) for m in messages), (name, field, messages)

@@ -66,7 +66,8 @@ def test_default_extensions_are_the_spec_list_in_order() -> None:
         ".joblib .pkl .pickle .bst .json .ubj .model .txt .pmml .onnx .pt .pth .mar "
         ".safetensors .h5 .keras .pb .tflite .pdmodel .pdiparams .zip .tar .tar.gz .tgz"
     )
-    assert tuple(spec_list.split()) == DEFAULT_FILE_EXTENSIONS
+    # The SPEC's list, and TensorRT's .plan (a Triton tensorrt_plan model file) before the archives.
+    assert tuple(spec_list.replace(".pdiparams", ".pdiparams .plan").split()) == DEFAULT_FILE_EXTENSIONS
     assert ".gguf" not in DEFAULT_FILE_EXTENSIONS
     assert set(ARCHIVE_EXTENSIONS) <= set(DEFAULT_FILE_EXTENSIONS)
 
@@ -277,10 +278,10 @@ class Case:
 
 
 FILE_URI = ("info", "file-uri")
-ONE_FILE = ("warning", "one-file-server")
+ONE_FILE = ("info", "one-file-server")
 BAD_EXT = ("warning", "unsupported-ext")
 LAYOUT = ("warning", "layout-mismatch")
-SNAPSHOT = ("warning", "snapshot-dir")
+SNAPSHOT = ("info", "snapshot-dir")
 REPAIR = ("warning", "repaired-form")
 COPY = ("info", "copy-mode-file")
 
@@ -342,12 +343,22 @@ CASES = [
     Case("gguf", "pvc://models/gguf/llama-3.1-8b-instruct-q4_k_m.gguf", None, ()),
     Case("gz-not-archive", "pvc://c/data/weights.gz", None, ()),
     Case(
-        "triton-plan-not-in-defaults",
+        "triton-plan-in-defaults",
         "pvc://c/triton/repo/densenet/1/model.plan",
-        None,
-        (),
+        "pvc://c/triton/repo",
+        (("info", "file-uri"),),
         "triton",
     ),
+    # .py is a file only in Triton's layout (the Python backend's model.py)
+    Case(
+        "triton-python-backend",
+        "pvc://c/triton/repo/preprocess/1/model.py",
+        "pvc://c/triton/repo",
+        (("info", "file-uri"),),
+        "triton",
+    ),
+    Case("triton-py-outside-layout", "pvc://c/triton/scripts/model.py", None, (), "triton"),
+    Case("py-not-triton", "pvc://c/code/1/serve.py", None, (), "sklearn"),
     # path-type override
     Case(
         "path-type-directory",

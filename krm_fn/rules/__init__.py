@@ -48,6 +48,15 @@ class Outcome:
     findings: list[Result] = field(default_factory=list)
 
 
+def file_extensions(spec: PolicySpec) -> tuple[str, ...]:
+    """``fileExtensions`` and ``extraFileExtensions`` together: what makes a path a file.
+
+    A function, not a property of the model: a well-formed config reaches the rules as plain
+    settings (``krm_fn.settings``), which carry the fields only.
+    """
+    return (*spec.fileExtensions, *spec.extraFileExtensions)
+
+
 def kserve_version(spec: PolicySpec) -> tuple[int, int]:
     """``spec.kserveVersion`` as ``(major, minor)`` (the config keeps it as ``major.minor``)."""
     major, _, minor = spec.kserveVersion.partition(".")

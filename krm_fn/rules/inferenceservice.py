@@ -48,7 +48,7 @@ from typing import Any
 from krm_fn import uris
 from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.rules import Change, Context, Outcome, finding, kserve_in
+from krm_fn.rules import Change, Context, Outcome, file_extensions, finding, kserve_in
 
 GROUP = "serving.kserve.io"
 READONLY_ANNOTATION = "storage.kserve.io/readonly"
@@ -272,6 +272,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     direct_only = res.kind in LLM_KINDS or kserve_in(spec, COPY_REMOVED)
     copy_gone = spec.mountMode == "copy" and direct_only
     mount_mode: uris.MountMode = "direct" if copy_gone else spec.mountMode
+    hinted: set[str] = set()  # a hint nobody can check at render time is said once per resource
     for fld in uri_fields(res, spec.modelMountPath):
         if not uris.is_pvc_uri(fld.value):
             continue
@@ -298,7 +299,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
         decision = uris.decide(
             fld.value,
             framework=fld.framework,
-            extensions=spec.fileExtensions,
+            extensions=file_extensions(spec),
             path_type=path_type,
             file_uris=spec.fileUris,
             mount_mode=mount_mode,
@@ -310,6 +311,11 @@ def check(res: Resource, ctx: Context) -> Outcome:
         for found, change in zip(decision.findings, is_change, strict=True):
             if change or (found.code in SERVER_HINTS and not fld.server_hints):
                 continue
+            hint = found.severity == "info" and found.code in SERVER_HINTS
+            if hint:
+                if found.code in hinted:
+                    continue
+                hinted.add(found.code)
             out.findings.append(
                 finding(
                     res,
@@ -317,8 +323,9 @@ def check(res: Resource, ctx: Context) -> Outcome:
                     found.message,
                     fld.path,
                     fld.value,
-                    # An error keeps the URI, but its result still shows what to write instead.
-                    proposed=found.proposed or decision.new_uri,
+                    # An error keeps the URI, but its result still shows what to write instead; a
+                    # hint proposes nothing (an info result with a proposal reads as a change).
+                    proposed=None if hint else found.proposed or decision.new_uri,
                 )
             )
         if decision.new_uri is not None:

@@ -35,7 +35,7 @@ from typing import Any
 from krm_fn import injector, uris
 from krm_fn.ops import Append, Path, diff_ops, format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.rules import Change, Context, Outcome, finding
+from krm_fn.rules import Change, Context, Outcome, file_extensions, finding
 
 KNATIVE_SERVICE_API = "serving.knative.dev/v1"
 
@@ -116,7 +116,7 @@ def _repair_file_mounts(
                 sub, target = mount.get("subPath"), mount.get("mountPath")
                 if not isinstance(sub, str) or not isinstance(target, str) or not sub:
                     continue
-                if not uris.is_file_path(sub, policy.fileExtensions):
+                if not uris.is_file_path(sub, file_extensions(policy)):
                     continue
                 parent, _, name = sub.rpartition("/")
                 if target.rstrip("/").rpartition("/")[2] == name:
@@ -174,7 +174,7 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
     decision = uris.decide(
         uri,
         framework=None,
-        extensions=policy.fileExtensions,
+        extensions=file_extensions(policy),
         path_type=path_type,
         file_uris=policy.fileUris,
         mount_mode=policy.mountMode,

@@ -94,7 +94,7 @@ def test_validator_stops_a_render_with_a_file_uri(tmp_path: Path, package: Path,
     done = run(argv, _env(tmp_path, runner))
     assert done.returncode != 0
     assert b"[error]" in done.stderr
-    assert b"names a file" in done.stderr
+    assert b"would rewrite" in done.stderr
     for name in FILES:
         if name != "Kptfile":
             assert (package / name).read_bytes() == (PACKAGE / name).read_bytes()

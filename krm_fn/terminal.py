@@ -1,0 +1,104 @@
+"""The terminal edge shared by the KRM function and the subcommands: stdin, stdout, stderr.
+
+``cli.py`` (the entry point and the KRM function) and ``commands.py`` (the click subcommands) both
+use these helpers, and neither imports the other's module at load time. Nothing here imports
+click: the KRM path, which kustomize and kpt start without arguments, must not pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
+from krm_fn.source import InputError
+
+
+def width() -> int | None:
+    """How wide the results table may be: ``$COLUMNS``, else the terminal's; None (no limit) when
+    stderr is a file or a pipe, so that logs keep whole lines."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stderr is not None and sys.stderr.isatty():
+        try:
+            return os.get_terminal_size(sys.stderr.fileno()).columns
+        except OSError:
+            return None
+    return None
+
+
+def show(results: Sequence[Result], output: str = "table", quiet: bool = False) -> None:
+    """The results on stderr: a table that fits :func:`width`, or every result in full as JSON or YAML."""
+    from krm_fn import report
+
+    chosen = report.select(results, quiet)
+    if output == "json":
+        say(report.as_json(chosen))
+    elif output == "yaml":
+        say(report.as_yaml(chosen))
+    elif chosen:
+        say(report.table(chosen, width()))
+
+
+def read_stdin() -> bytes:
+    """stdin, but never more than one byte over the input limit: the guard reports the excess,
+    and memory stays bounded however much is piped in. InputError when there is no stdin."""
+    from krm_fn.guard import Limits
+
+    # A process started with fd 0 closed (``<&-``) has no sys.stdin at all.
+    if sys.stdin is None:
+        raise InputError("stdin is closed; pipe the input in, or name the files to read")
+    try:
+        return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
+    except OSError as err:
+        raise InputError(f"cannot read stdin: {err.strerror or err}") from None
+
+
+def ensure_stdout() -> None:
+    """InputError when there is no stdout to write to (``>&-``): checked before any work is done."""
+    if sys.stdout is None:
+        raise InputError("stdout is closed; nothing can be written (redirect it to a file or a pipe)")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout, byte for byte (no newline or encoding translation).
+
+    A reader that goes away early (``| head``) is an InputError, not a traceback: stdout is then
+    pointed at /dev/null, so the interpreter's own flush at exit cannot fail again.
+    """
+    ensure_stdout()
+    try:
+        sys.stdout.flush()
+        out, data = sys.stdout.buffer, memoryview(text.encode("utf-8"))
+        while data:
+            # A write can stop short (a pipe whose reader left mid-way): only the next one fails.
+            written = out.write(data)
+            if not written:
+                raise BrokenPipeError
+            data = data[written:]
+        out.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise InputError("stdout was closed before all of the output was written (broken pipe)") from None
+    except OSError as err:
+        raise InputError(f"cannot write stdout: {err.strerror or err}") from None
+
+
+def say(text: str) -> None:
+    """``text`` on stderr, if there is a stderr (``print(file=None)`` would write to stdout)."""
+    if sys.stderr is not None:
+        try:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+        except OSError:
+            pass  # nobody is listening; the exit code still tells
+
+
+def refuse(err: Exception) -> int:
+    """Say on stderr, in one line, why the input is not read at all; the exit code for it."""
+    say(f"kserve-pvc-fn: {err}")
+    return EXIT_NOT_A_RESOURCE_LIST
