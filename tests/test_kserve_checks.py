@@ -134,3 +134,45 @@ def test_kserve_version_rejected(value: Any) -> None:
     (result,) = run([], kserveVersion=value)
     assert result["severity"] == "error"
     assert "kserveVersion" in result["message"]
+
+
+GS, S3 = "gs://bucket/model1", "s3://bucket/model2"
+
+
+@pytest.mark.parametrize(
+    ("entries", "error_field"),
+    [
+        # KServe v0.20.0 pkg/apis/serving/v1beta1/inference_service_validation_test.go, TestValidateStorageUriSpec
+        pytest.param([{"uri": "gs://bucket/model", "mountPath": "/mnt/models"}], None, id="ValidStorageUriSpec"),
+        pytest.param([{"uri": "s3://bucket/model", "mountPath": "/"}], "[0].mountPath", id="WithRootPath"),
+        pytest.param([{"uri": "", "mountPath": "/mnt/models"}], "[0].uri", id="EmptyUri"),
+        pytest.param([{"uri": "gs://bucket/model", "mountPath": "mnt/models"}], "[0].mountPath", id="RelativePath"),
+        # TestValidateStorageUri
+        pytest.param([], None, id="EmptyList"),
+        pytest.param([{"uri": GS, "mountPath": "/mnt/models"}], None, id="SingleValidStorageUri"),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models/model1"}, {"uri": S3, "mountPath": "/mnt/models/model2"}],
+            None,
+            id="MultipleValidStorageUrisWithCommonParent",
+        ),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models"}, {"uri": S3, "mountPath": "/opt/models"}],
+            "[1].mountPath",
+            id="MultipleStorageUrisWithoutCommonParent",
+        ),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models"}, {"uri": "", "mountPath": "/mnt/models/model2"}],
+            "[1].uri",
+            id="InvalidStorageUriInList",
+        ),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models"}, {"uri": S3, "mountPath": "mnt/models/model2"}],
+            "[1].mountPath",
+            id="RelativePathInList",
+        ),
+    ],
+)
+def test_kserve_storage_uri_validation_cases(entries: list[dict[str, str]], error_field: str | None) -> None:
+    """KServe's own validation cases: an error exactly when KServe errors, on the entry it names."""
+    errors = [r for r in run([isvc({"model": HF, "storageUris": entries})]) if r["severity"] == "error"]
+    assert [r["field"]["path"] for r in errors] == ([f"spec.predictor.storageUris{error_field}"] if error_field else [])
