@@ -25,10 +25,11 @@ def run(items: list[dict[str, Any]], **spec: Any) -> list[dict[str, Any]]:
 
 
 def isvc(predictor: dict[str, Any], name: str = "m", namespace: str = "ml", **components: Any) -> dict[str, Any]:
+    meta = {"name": name, "namespace": namespace} if namespace else {"name": name}
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": meta,
         "spec": {"predictor": predictor, **components},
     }
 
@@ -85,6 +86,12 @@ def test_claim_in_own_namespace_is_not_reported_even_when_another_namespace_has_
     assert run([*claims, isvc({"model": {**HF, "storageUri": "pvc://c/m"}})]) == []
     # A claim that is nowhere in the bundle may exist on the cluster: nothing is said.
     assert run([isvc({"model": {**HF, "storageUri": "pvc://elsewhere/m"}})]) == []
+    # Without a namespace the InferenceService lands wherever it is applied: no mismatch is certain.
+    assert run([claims[1], isvc({"model": {**HF, "storageUri": "pvc://c/m"}}, namespace="")]) == []
+    unset = {**pvc, "metadata": {"name": "c"}}
+    assert run([unset, claims[1], isvc({"model": {**HF, "storageUri": "pvc://c/m"}}, namespace="x")]) == []
+    errors = run([claims[1], isvc({"model": {**HF, "storageUri": "pvc://c/m"}}, namespace="x")])
+    assert [r["severity"] for r in errors] == ["error"]
 
 
 PATH_DROPPED = isvc({"model": HF, "storageUris": [{"uri": "pvc://c/models/llama"}]})

@@ -11,7 +11,8 @@ unset namespace only matches an unset namespace: kustomize sets both or neither)
 - A claim that is only ``ReadOnlyMany`` while the KServe mounts are writable
   (``storage.kserve.io/readonly: "false"``, after the ``readOnly`` policy) is an **error**.
 - A claim that is not in the user's namespace while a PVC of that name is in the bundle in another
-  namespace is an **error**: a pod mounts claims of its own namespace only.
+  namespace is an **error**: a pod mounts claims of its own namespace only. Only explicit
+  namespaces count: a user or a PVC without one lands wherever it is applied, so nothing is said.
 
 An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a user too: its pods are
 ``spec.replicas`` (default 1) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
@@ -198,9 +199,12 @@ def check(res: Resource, ctx: Context) -> Outcome:
             claims = _claims(ctx, res.namespace)
         pvc = claims.get(use.claim)
         if pvc is None:
-            elsewhere = sorted(ns or "(no namespace)" for ns in _all_claims(ctx).get(use.claim, []))
+            namespaces = _all_claims(ctx).get(use.claim, [])
+            # A resource without a namespace lands wherever it is applied: only two explicit,
+            # different namespaces are a certain mismatch.
+            elsewhere = sorted(namespaces) if res.namespace and all(namespaces) else []
             if elsewhere:
-                here = res.namespace or "(no namespace)"
+                here = res.namespace
                 out.findings.append(
                     finding(
                         res,

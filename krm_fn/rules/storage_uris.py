@@ -121,8 +121,8 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
     names: dict[str, tuple[int, str]] = {}
     for i, uri, mount in pvc:
         field: Path = (*base, "storageUris", i, "uri")
-        claim, path = injector.split_pvc_uri(uri)
-        path = path.strip("/")
+        claim, raw_path = injector.split_pvc_uri(uri)
+        path = "/".join(s for s in raw_path.split("/") if s not in ("", "."))
         if claim and path:
             single = len(entries) == 1 and mount.rstrip("/") == injector.MODEL_DIR
             fix = (
