@@ -183,3 +183,28 @@ def test_kserve_storage_uri_validation_cases(entries: list[dict[str, str]], erro
     """KServe's own validation cases: an error exactly when KServe errors, on the entry it names."""
     errors = [r for r in run([isvc({"model": HF, "storageUris": entries})]) if r["severity"] == "error"]
     assert [r["field"]["path"] for r in errors] == ([f"spec.predictor.storageUris{error_field}"] if error_field else [])
+
+
+def _rwo(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": "ml"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "warns"),
+    [
+        ({}, False),
+        ({"replicas": 2}, True),
+        ({"worker": {}}, True),  # multi-node: a leader and a worker pod per replica
+        ({"prefill": {}}, True),
+        ({"router": {"scheduler": {}}}, False),  # no tokenizer sidecar: the scheduler mounts nothing
+        ({"router": {"scheduler": {"template": {"containers": [{"name": "tokenizer"}]}}}}, True),
+    ],
+)
+def test_llm_pods_counted_against_a_read_write_once_claim(extra: dict[str, Any], warns: bool) -> None:
+    results = run([_rwo("llm-store"), llm({"model": {"uri": "pvc://llm-store/models/llama"}, **extra})])
+    assert bool([r for r in results if r["severity"] == "warning" and "ReadWriteOnce" in r["message"]]) is warns

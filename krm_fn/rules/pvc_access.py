@@ -15,7 +15,8 @@ unset namespace only matches an unset namespace: kustomize sets both or neither)
   namespaces count: a user or a PVC without one lands wherever it is applied, so nothing is said.
 
 An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a user too: its pods are
-``spec.replicas`` (default 1) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
+``spec.replicas`` (default 1; doubled with ``spec.worker``, multi-node, where each replica is a
+leader and at least one worker pod) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
 ``spec.router.scheduler.replicas`` (default 1) scheduler pods when the scheduler template has a
 ``tokenizer`` container: from KServe 0.20 (``scheduler.go``, ``isUsingTokenizerSidecar``) those pods
 mount the model at ``/mnt/models/base`` too. A tokenizer that only an LLMInferenceServiceConfig
@@ -150,6 +151,10 @@ def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
     spec = mapping(res.data.get("spec"))
     replicas = _count(spec.get("replicas")) if "replicas" in spec else 1
     parts = ["spec.replicas"]
+    if isinstance(spec.get("worker"), Mapping):
+        # Multi-node: each replica is a leader pod and at least one worker pod, all mounting the model.
+        replicas *= 2
+        parts = ["spec.replicas x (leader + worker, at least)"]
     if isinstance(spec.get("prefill"), Mapping):
         prefill = mapping(spec.get("prefill"))
         replicas += _count(prefill.get("replicas")) if "replicas" in prefill else 1
