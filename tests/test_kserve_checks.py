@@ -25,10 +25,11 @@ def run(items: list[dict[str, Any]], **spec: Any) -> list[dict[str, Any]]:
 
 
 def isvc(predictor: dict[str, Any], name: str = "m", namespace: str = "ml", **components: Any) -> dict[str, Any]:
+    meta = {"name": name, "namespace": namespace} if namespace else {"name": name}
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": meta,
         "spec": {"predictor": predictor, **components},
     }
 
@@ -85,6 +86,12 @@ def test_claim_in_own_namespace_is_not_reported_even_when_another_namespace_has_
     assert run([*claims, isvc({"model": {**HF, "storageUri": "pvc://c/m"}})]) == []
     # A claim that is nowhere in the bundle may exist on the cluster: nothing is said.
     assert run([isvc({"model": {**HF, "storageUri": "pvc://elsewhere/m"}})]) == []
+    # Without a namespace the InferenceService lands wherever it is applied: no mismatch is certain.
+    assert run([claims[1], isvc({"model": {**HF, "storageUri": "pvc://c/m"}}, namespace="")]) == []
+    unset = {**pvc, "metadata": {"name": "c"}}
+    assert run([unset, claims[1], isvc({"model": {**HF, "storageUri": "pvc://c/m"}}, namespace="x")]) == []
+    errors = run([claims[1], isvc({"model": {**HF, "storageUri": "pvc://c/m"}}, namespace="x")])
+    assert [r["severity"] for r in errors] == ["error"]
 
 
 PATH_DROPPED = isvc({"model": HF, "storageUris": [{"uri": "pvc://c/models/llama"}]})
@@ -134,3 +141,70 @@ def test_kserve_version_rejected(value: Any) -> None:
     (result,) = run([], kserveVersion=value)
     assert result["severity"] == "error"
     assert "kserveVersion" in result["message"]
+
+
+GS, S3 = "gs://bucket/model1", "s3://bucket/model2"
+
+
+@pytest.mark.parametrize(
+    ("entries", "error_field"),
+    [
+        # KServe v0.20.0 pkg/apis/serving/v1beta1/inference_service_validation_test.go, TestValidateStorageUriSpec
+        pytest.param([{"uri": "gs://bucket/model", "mountPath": "/mnt/models"}], None, id="ValidStorageUriSpec"),
+        pytest.param([{"uri": "s3://bucket/model", "mountPath": "/"}], "[0].mountPath", id="WithRootPath"),
+        pytest.param([{"uri": "", "mountPath": "/mnt/models"}], "[0].uri", id="EmptyUri"),
+        pytest.param([{"uri": "gs://bucket/model", "mountPath": "mnt/models"}], "[0].mountPath", id="RelativePath"),
+        # TestValidateStorageUri
+        pytest.param([], None, id="EmptyList"),
+        pytest.param([{"uri": GS, "mountPath": "/mnt/models"}], None, id="SingleValidStorageUri"),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models/model1"}, {"uri": S3, "mountPath": "/mnt/models/model2"}],
+            None,
+            id="MultipleValidStorageUrisWithCommonParent",
+        ),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models"}, {"uri": S3, "mountPath": "/opt/models"}],
+            "[1].mountPath",
+            id="MultipleStorageUrisWithoutCommonParent",
+        ),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models"}, {"uri": "", "mountPath": "/mnt/models/model2"}],
+            "[1].uri",
+            id="InvalidStorageUriInList",
+        ),
+        pytest.param(
+            [{"uri": GS, "mountPath": "/mnt/models"}, {"uri": S3, "mountPath": "mnt/models/model2"}],
+            "[1].mountPath",
+            id="RelativePathInList",
+        ),
+    ],
+)
+def test_kserve_storage_uri_validation_cases(entries: list[dict[str, str]], error_field: str | None) -> None:
+    """KServe's own validation cases: an error exactly when KServe errors, on the entry it names."""
+    errors = [r for r in run([isvc({"model": HF, "storageUris": entries})]) if r["severity"] == "error"]
+    assert [r["field"]["path"] for r in errors] == ([f"spec.predictor.storageUris{error_field}"] if error_field else [])
+
+
+def _rwo(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": "ml"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "warns"),
+    [
+        ({}, False),
+        ({"replicas": 2}, True),
+        ({"worker": {}}, True),  # multi-node: a leader and a worker pod per replica
+        ({"prefill": {}}, True),
+        ({"router": {"scheduler": {}}}, False),  # no tokenizer sidecar: the scheduler mounts nothing
+        ({"router": {"scheduler": {"template": {"containers": [{"name": "tokenizer"}]}}}}, True),
+    ],
+)
+def test_llm_pods_counted_against_a_read_write_once_claim(extra: dict[str, Any], warns: bool) -> None:
+    results = run([_rwo("llm-store"), llm({"model": {"uri": "pvc://llm-store/models/llama"}, **extra})])
+    assert bool([r for r in results if r["severity"] == "warning" and "ReadWriteOnce" in r["message"]]) is warns

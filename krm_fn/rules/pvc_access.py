@@ -11,10 +11,12 @@ unset namespace only matches an unset namespace: kustomize sets both or neither)
 - A claim that is only ``ReadOnlyMany`` while the KServe mounts are writable
   (``storage.kserve.io/readonly: "false"``, after the ``readOnly`` policy) is an **error**.
 - A claim that is not in the user's namespace while a PVC of that name is in the bundle in another
-  namespace is an **error**: a pod mounts claims of its own namespace only.
+  namespace is an **error**: a pod mounts claims of its own namespace only. Only explicit
+  namespaces count: a user or a PVC without one lands wherever it is applied, so nothing is said.
 
 An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a user too: its pods are
-``spec.replicas`` (default 1) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
+``spec.replicas`` (default 1; doubled with ``spec.worker``, multi-node, where each replica is a
+leader and at least one worker pod) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
 ``spec.router.scheduler.replicas`` (default 1) scheduler pods when the scheduler template has a
 ``tokenizer`` container: from KServe 0.20 (``scheduler.go``, ``isUsingTokenizerSidecar``) those pods
 mount the model at ``/mnt/models/base`` too. A tokenizer that only an LLMInferenceServiceConfig
@@ -149,6 +151,10 @@ def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
     spec = mapping(res.data.get("spec"))
     replicas = _count(spec.get("replicas")) if "replicas" in spec else 1
     parts = ["spec.replicas"]
+    if isinstance(spec.get("worker"), Mapping):
+        # Multi-node: each replica is a leader pod and at least one worker pod, all mounting the model.
+        replicas *= 2
+        parts = ["spec.replicas x (leader + worker, at least)"]
     if isinstance(spec.get("prefill"), Mapping):
         prefill = mapping(spec.get("prefill"))
         replicas += _count(prefill.get("replicas")) if "replicas" in prefill else 1
@@ -198,9 +204,12 @@ def check(res: Resource, ctx: Context) -> Outcome:
             claims = _claims(ctx, res.namespace)
         pvc = claims.get(use.claim)
         if pvc is None:
-            elsewhere = sorted(ns or "(no namespace)" for ns in _all_claims(ctx).get(use.claim, []))
+            namespaces = _all_claims(ctx).get(use.claim, [])
+            # A resource without a namespace lands wherever it is applied: only two explicit,
+            # different namespaces are a certain mismatch.
+            elsewhere = sorted(namespaces) if res.namespace and all(namespaces) else []
             if elsewhere:
-                here = res.namespace or "(no namespace)"
+                here = res.namespace
                 out.findings.append(
                     finding(
                         res,

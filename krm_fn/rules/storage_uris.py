@@ -17,6 +17,7 @@ storage_initializer_injector.go``, modelled by :func:`krm_fn.injector.inject_pvc
   paths must be unique" means to catch, but that check only runs with two or more non-PVC entries.
 - ``common-parent``: two or more non-PVC entries whose mount paths share no parent but ``/``
   (KServe's own validation rejects them).
+- ``empty-uri``: an entry without ``uri`` (KServe's "storage URI cannot be empty").
 - ``multinode``: ``spec.predictor.workerSpec`` (multi-node) needs ``predictor.model.storageUri``
   (``pvc://`` or ``oci://``); ``storageUris`` is refused there.
 
@@ -93,7 +94,26 @@ def _valid_mount(mount: str) -> bool:
     return mount.startswith("/") and mount != "/" and ".." not in mount
 
 
+def _empty_uris(res: Resource, base: Path, comp: Mapping[str, Any], out: Outcome) -> None:
+    """KServe's ``validateStorageURISpec``: "storage URI cannot be empty"."""
+    entries = comp.get("storageUris")
+    for i, raw in enumerate(entries if isinstance(entries, list) else []):
+        uri = mapping(raw).get("uri")
+        if uri is None or uri == "":
+            out.findings.append(
+                finding(
+                    res,
+                    "error",
+                    f"{format_path(base)}.storageUris[{i}] has no uri: KServe rejects the InferenceService "
+                    "('storage URI cannot be empty'); give the entry a uri such as pvc://<claim> or remove it",
+                    (*base, "storageUris", i, "uri"),
+                    uri,
+                )
+            )
+
+
 def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Context, out: Outcome) -> None:
+    _empty_uris(res, base, comp, out)
     entries = [e for e in _entries(comp) if not uris.has_template(e[1]) and _valid_mount(e[2])]
     pvc = [e for e in entries if uris.is_pvc_uri(e[1])]
     others = [e for e in entries if not uris.is_pvc_uri(e[1])]
@@ -101,8 +121,8 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
     names: dict[str, tuple[int, str]] = {}
     for i, uri, mount in pvc:
         field: Path = (*base, "storageUris", i, "uri")
-        claim, path = injector.split_pvc_uri(uri)
-        path = path.strip("/")
+        claim, raw_path = injector.split_pvc_uri(uri)
+        path = "/".join(s for s in raw_path.split("/") if s not in ("", "."))
         if claim and path:
             single = len(entries) == 1 and mount.rstrip("/") == injector.MODEL_DIR
             fix = (
