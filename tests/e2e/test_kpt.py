@@ -110,11 +110,15 @@ def test_validator_config_is_the_policy_in_validate_mode() -> None:
 
 
 def test_render_passes_its_own_validator_in_copy_mode(tmp_path: Path, package: Path) -> None:
-    """`mountMode: copy` in the policy (both files, as their comments say): the render succeeds."""
+    """`mountMode: copy` in the policy (both files, as their comments say): the render succeeds.
+
+    Copy mode exists for InferenceServices only up to KServe 0.15, so the policy says which
+    release it is for; with a newer one the function judges their URIs as direct mode.
+    """
     kpt = require("kpt")
     for name in ("kserve-pvc-policy.yaml", "kserve-pvc-policy-validate.yaml"):
         path = package / name
-        path.write_text(path.read_text().replace("mountMode: direct", "mountMode: copy"))
+        path.write_text(path.read_text().replace("mountMode: direct", 'mountMode: copy\n  kserveVersion: "0.15"'))
     done = run([kpt, "fn", "render", "--allow-exec", str(package)], _env(tmp_path, "exec"))
     assert done.returncode == 0, done.stderr.decode()
     assert b"single file, which the copy-mode storage initializer handles" in done.stderr
