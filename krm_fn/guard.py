@@ -469,6 +469,11 @@ def _lookup(node: yaml.Node, *keys: str) -> yaml.Node | None:
     return node
 
 
+def scalar_at(node: yaml.Node, *keys: str) -> str | None:
+    """The scalar at a path of mapping keys in a composed node (its data is never built), or None."""
+    return _text(_lookup(node, *keys))
+
+
 def _text(node: yaml.Node | None) -> str | None:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 

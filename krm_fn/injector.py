@@ -192,6 +192,20 @@ def is_read_only(annotations: Mapping[str, str]) -> bool:
     return annotations.get(READONLY_ANNOTATION) != "false"
 
 
+def _copy_unless_skipped(pod_spec: Mapping[str, Any], annotations: Mapping[str, str]) -> tuple[dict[str, Any], bool]:
+    """A deep copy of ``pod_spec``, and whether KServe's webhook leaves the pod alone.
+
+    It does for a pod with the agent annotation, and for one that already has a
+    ``storage-initializer`` init container (a rendered copy mode, or an earlier injection).
+    """
+    copied = copy.deepcopy(pod_spec)
+    spec: dict[str, Any] = copied if isinstance(copied, dict) else dict(copied)
+    skip = AGENT_ANNOTATION in annotations or any(
+        _name_of(c) == INITIALIZER_NAME for c in _items(spec.get("initContainers"))
+    )
+    return spec, skip
+
+
 def inject_pvc(
     pod_spec: Mapping[str, Any],
     annotations: Mapping[str, str],
@@ -226,12 +240,8 @@ def inject_pvc(
     if file_mount is not None and mode != "direct":
         raise ValueError("file_mount only applies to direct mode")
 
-    copied = copy.deepcopy(pod_spec)
-    spec: dict[str, Any] = copied if isinstance(copied, dict) else dict(copied)
-
-    if AGENT_ANNOTATION in annotations:
-        return spec
-    if any(_name_of(c) == INITIALIZER_NAME for c in _items(spec.get("initContainers"))):
+    spec, skip = _copy_unless_skipped(pod_spec, annotations)
+    if skip:
         return spec
 
     containers = _items(spec.get("containers"))
@@ -300,13 +310,8 @@ def inject_pvc_storage_uris(
     Raises:
         InjectionError: neither ``kserve-container`` nor ``worker-container`` exists.
     """
-    copied = copy.deepcopy(pod_spec)
-    spec: dict[str, Any] = copied if isinstance(copied, dict) else dict(copied)
-    if AGENT_ANNOTATION in annotations:
-        return spec
-    if any(_name_of(c) == INITIALIZER_NAME for c in _items(spec.get("initContainers"))):
-        return spec
-    if not entries:
+    spec, skip = _copy_unless_skipped(pod_spec, annotations)
+    if skip or not entries:
         return spec
     containers = _items(spec.get("containers"))
     user = _first_named(containers, KSERVE_CONTAINER) or _first_named(containers, WORKER_CONTAINER)

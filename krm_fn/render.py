@@ -29,7 +29,7 @@ import yaml
 
 from krm_fn.config import PolicySpec
 from krm_fn.discovery import Skipped
-from krm_fn.guard import LimitError, Limits, check_document, check_raw, too_deep
+from krm_fn.guard import LimitError, Limits, check_document, check_raw, scalar_at, too_deep
 from krm_fn.output import edit_span
 from krm_fn.pipeline import bulk_allocation, candidate
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, ResourceRef, Result
@@ -116,25 +116,14 @@ def _is_directive_chunk(body: str) -> bool:
     return bool(lines) and any(ln.startswith("%") for ln in lines) and all(ln.startswith(("%", "#")) for ln in lines)
 
 
-def _scalar(node: yaml.Node, *keys: str) -> str | None:
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            return None
-        found = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
-        if found is None:
-            return None
-        node = found
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
-
-
 def build_input(node: yaml.Node) -> str | None:
     """Why a document of a file is not a resource, or None when it is one."""
-    api, kind = _scalar(node, "apiVersion"), _scalar(node, "kind")
+    api, kind = scalar_at(node, "apiVersion"), scalar_at(node, "kind")
     if not api or not kind:
         return "not a Kubernetes object (no apiVersion and kind)"
     if api.startswith(_BUILD_GROUPS) or kind == "Kptfile":
         return f"a kustomize or kpt file ({kind})"
-    if _scalar(node, "metadata", "annotations", _LOCAL_CONFIG) == "true":
+    if scalar_at(node, "metadata", "annotations", _LOCAL_CONFIG) == "true":
         return f"{_LOCAL_CONFIG}: true"
     return None
 
@@ -240,10 +229,10 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
 
 def _ref(node: yaml.Node) -> ResourceRef:
     return ResourceRef(
-        _scalar(node, "apiVersion") or "",
-        _scalar(node, "kind") or "",
-        _scalar(node, "metadata", "name") or "",
-        _scalar(node, "metadata", "namespace") or None,
+        scalar_at(node, "apiVersion") or "",
+        scalar_at(node, "kind") or "",
+        scalar_at(node, "metadata", "name") or "",
+        scalar_at(node, "metadata", "namespace") or None,
     )
 
 
