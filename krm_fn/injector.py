@@ -59,10 +59,11 @@ args, resources, volumeMounts, terminationMessagePolicy), and zero values are om
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from krm_fn.ops import plain_copy
 
 __all__ = [
     "AGENT_ANNOTATION",
@@ -211,7 +212,7 @@ def inject_pvc(
     if file_mount is not None and mode != "direct":
         raise ValueError("file_mount only applies to direct mode")
 
-    copied = copy.deepcopy(pod_spec)
+    copied = plain_copy(pod_spec)
     spec: dict[str, Any] = copied if isinstance(copied, dict) else dict(copied)
 
     if AGENT_ANNOTATION in annotations:
