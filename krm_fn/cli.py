@@ -7,8 +7,10 @@ nothing but the pipeline is imported: no argument parser.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
 
@@ -58,11 +60,30 @@ def run_function() -> int:
     return answer.exit_code
 
 
+def leave(code: int) -> NoReturn:
+    """End the process with ``code`` now that stdout and stderr are flushed.
+
+    Tearing the interpreter down (freeing every module and object, a last garbage collection)
+    took about a sixth of a small run, and the KRM function has nothing left to do once the
+    ResourceList is written: no file is open, no thread runs, no exit handler is ours.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    As the process's entry point (``argv`` None) the KRM function ends the process directly
+    (:func:`leave`); called from Python with ``argv``, it raises SystemExit as usual.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        sys.exit(run_function())
+        code = run_function()
+        if argv is None:
+            leave(code)
+        sys.exit(code)
     from krm_fn.commands import cli
 
     cli.main(args=args, prog_name="kserve-pvc-fn")
