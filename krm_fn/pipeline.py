@@ -76,9 +76,12 @@ def candidate(index: int, span: Span, origin: File | None = None) -> Resource | 
     return Resource(index, data, origin) if isinstance(data, dict) else None
 
 
-def edit_spans(spans: Sequence[Span], ops: dict[int, list[Any]], newline: str) -> list[Splice]:
-    """The splices for every item that has ops."""
-    return [edit_span(spans[i], item_ops, newline)[0] for i, item_ops in sorted(ops.items())]
+def edit_spans(
+    spans: Sequence[Span], ops: dict[int, list[Any]], newline: str, expected: dict[int, Any] | None = None
+) -> list[Splice]:
+    """The splices for every item that has ops (``expected``: each one's data with its ops applied)."""
+    expected = expected or {}
+    return [edit_span(spans[i], item_ops, newline, expected.get(i))[0] for i, item_ops in sorted(ops.items())]
 
 
 def configure(function_config: Any, overrides: dict[str, Any] | None = None) -> tuple[PolicySpec | None, list[Result]]:
@@ -134,7 +137,7 @@ def _run_krm(raw: bytes) -> Answer:
         doc.detach_items()
         out = transform(candidates(doc.items, release=True), spec, item_count=len(doc.items))
         results = out.results
-        splices = edit_spans(doc.items, out.ops, doc.newline)
+        splices = edit_spans(doc.items, out.ops, doc.newline, out.expected)
     results = merge(screened, results, spec)
     text = write_resource_list(doc, splices, [r.to_dict() for r in results])
     return Answer(text, results, doc.results)
@@ -216,7 +219,7 @@ def _run_render(
     for i, ops in out.ops.items():
         span = spans[i]
         assert span is not None
-        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n")
+        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n", out.expected.get(i))
         texts[i] = apply_splices(docs[i].text, [splice])
     return Rendered(_stream(texts), out.results)
 

@@ -431,13 +431,17 @@ def edit_in_place(text: str, ops: Sequence[Op], newline: str = "\n") -> str:
     return editor.text
 
 
-def edit_item(text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n") -> tuple[str, bool]:
+def edit_item(
+    text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n", expected: Any = None
+) -> tuple[str, bool]:
     """Edit ``text`` so that it reads as ``data`` with ``ops`` applied.
 
     Returns the new text and whether it was edited in place (False: re-emitted). The result is
-    always verified by reading it back.
+    always verified by reading it back. ``expected``, when given, is ``apply_ops(data, ops)``
+    computed already (the core does, to validate the change).
     """
-    expected = apply_ops(data, ops)
+    if expected is None:
+        expected = apply_ops(data, ops)
     try:
         # Not edit_in_place: reading the result back below also proves that it composes.
         out = _splice_all(text, ops, newline).text
