@@ -216,6 +216,8 @@ class Target:
     text: str
     value: str
     met: bool
+    #: False for an aim that is reported but does not fail the run.
+    required: bool = True
 
 
 def targets(samples: dict[tuple[str, int], Samples], sizes: list[int]) -> list[Target]:
@@ -232,7 +234,8 @@ def targets(samples: dict[tuple[str, int], Samples], sizes: list[int]) -> list[T
         out.append(Target("5 items (cold start) in at most 3x `import yaml`", f"{ratio:.2f}x", ratio <= 3.0))
     if 10000 in sizes:
         ratio = samples[fn, 10000].time / samples["rapidyaml round trip", 10000].time
-        out.append(Target("10,000 items under 10x the rapidyaml round trip (the aim)", f"{ratio:.2f}x", ratio < 10.0))
+        aim = "10,000 items under 10x the rapidyaml round trip (an aim)"
+        out.append(Target(aim, f"{ratio:.2f}x", ratio < 10.0, required=False))
     if 1000 in sizes and 10000 in sizes:
         ratio = samples[fn, 10000].time / samples[fn, 1000].time
         out.append(Target("linear: t(10,000) / t(1,000) at most 12", f"{ratio:.1f}", ratio <= 12.0))
@@ -313,6 +316,12 @@ def plot(samples: dict[tuple[str, int], Samples], sizes: list[int], path: Path) 
     return True
 
 
+def _verdict(t: Target) -> str:
+    if t.met:
+        return "yes"
+    return "**no**" if t.required else "not yet"
+
+
 def results_md(
     table_text: str, met: list[Target], rounds: int, load: tuple[float, float], note: str | None = None
 ) -> str:
@@ -332,7 +341,7 @@ def results_md(
         "",
         "| target | measured | met |",
         "| --- | ---: | :---: |",
-        *(f"| {t.text} | {t.value} | {'yes' if t.met else '**no**'} |" for t in met),
+        *(f"| {t.text} | {t.value} | {_verdict(t)} |" for t in met),
         "",
         *([note, ""] if note else []),
         "![time and memory against item count](bench.png)",
@@ -363,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table_text)
     print()
     for t in met:
-        print(f"{'ok  ' if t.met else 'MISS'} {t.text}: {t.value}")
+        print(f"{'ok  ' if t.met else 'MISS' if t.required else 'aim '} {t.text}: {t.value}")
     note = floor_note(samples, sizes)
     print(f"\n{note}")
     if not args.no_write:
@@ -373,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             print("plot skipped: matplotlib is not installed (pip install matplotlib)", file=sys.stderr)
         (HERE / "RESULTS.md").write_text(results_md(table_text, met, args.rounds, load, note), encoding="utf-8")
         print(f"figures: {HERE / 'RESULTS.md'}")
-    return 0 if args.no_fail or all(t.met for t in met) else 1
+    return 0 if args.no_fail or all(t.met for t in met if t.required) else 1
 
 
 if __name__ == "__main__":

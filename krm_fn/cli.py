@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from krm_fn.results import Result
 from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
@@ -47,11 +48,34 @@ def _tell(results: Sequence[Result], exit_code: int) -> None:
         say(f"kserve-pvc-fn: error: {errors[0].message}{more}")
 
 
+def leave(code: int) -> NoReturn:
+    """End the process with ``code`` now that stdout and stderr are flushed.
+
+    Tearing the interpreter down (freeing every module and object, a last garbage collection)
+    took about a sixth of a small run, and the KRM function has nothing left to do once the
+    ResourceList is written: no file is open, no thread runs, no exit handler is ours.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed or broken stream: what could be said was said (terminal.py)
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    As the process's entry point (``argv`` None) the KRM function ends the process directly
+    (:func:`leave`); called from Python with ``argv``, it raises SystemExit as usual.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        sys.exit(run_function())
+        code = run_function()
+        if argv is None:
+            leave(code)
+        sys.exit(code)
     from krm_fn.commands import cli
 
     cli.main(args=args, prog_name="kserve-pvc-fn")

@@ -67,10 +67,11 @@ args, resources, volumeMounts, terminationMessagePolicy), and zero values are om
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from krm_fn.ops import plain_copy
 
 __all__ = [
     "AGENT_ANNOTATION",
@@ -198,7 +199,7 @@ def _copy_unless_skipped(pod_spec: Mapping[str, Any], annotations: Mapping[str, 
     It does for a pod with the agent annotation, and for one that already has a
     ``storage-initializer`` init container (a rendered copy mode, or an earlier injection).
     """
-    copied = copy.deepcopy(pod_spec)
+    copied = plain_copy(pod_spec)
     spec: dict[str, Any] = copied if isinstance(copied, dict) else dict(copied)
     skip = AGENT_ANNOTATION in annotations or any(
         _name_of(c) == INITIALIZER_NAME for c in _items(spec.get("initContainers"))

@@ -83,6 +83,41 @@ def blocked_by(data: Any, op: Op) -> Path | None:
     return None
 
 
+_ATOMS = frozenset({str, int, bool, float, type(None)})
+
+
+def plain_copy(value: Any) -> Any:
+    """``copy.deepcopy(value)`` for plain YAML data (dicts, lists, scalars), several times faster.
+
+    deepcopy dispatches on the type and keeps its memo for every object, strings included; here
+    strings and numbers are shared (they are immutable) and only dicts and lists are copied. As
+    with deepcopy, a container that occurs twice (a YAML alias) is copied once and shared in the
+    copy, and anything else goes through deepcopy itself, with the same memo.
+    """
+    memo: dict[int, Any] = {}
+
+    def walk(v: Any) -> Any:
+        kind = type(v)
+        if kind in _ATOMS:
+            return v
+        known = memo.get(id(v), memo)
+        if known is not memo:
+            return known
+        if kind is dict:
+            memo[id(v)] = new = {}
+            for k, x in v.items():
+                new[walk(k)] = walk(x)
+            return new
+        if kind is list:
+            memo[id(v)] = items = []
+            for x in v:
+                items.append(walk(x))
+            return items
+        return copy.deepcopy(v, memo)
+
+    return walk(value)
+
+
 class _CopyOnPath:
     """Copies of the containers on the ops' paths; everything off those paths is shared, never changed."""
 
@@ -124,11 +159,11 @@ def apply_ops(data: Any, ops: Iterable[Op]) -> Any:
         parent = paths.container(out, op.path[:-1])
         last = op.path[-1]
         if isinstance(op, SetValue):
-            parent[last] = copy.deepcopy(op.value)
+            parent[last] = plain_copy(op.value)
         else:
             seq = parent[last] if isinstance(last, int) else parent.get(last)
             parent[last] = seq = paths.copy(seq) if isinstance(seq, list) else []
-            seq.append(copy.deepcopy(op.value))
+            seq.append(plain_copy(op.value))
     return out
 
 

@@ -18,9 +18,12 @@ from krm_fn.source import ResourceListInput, Span
 from krm_fn.textedit import Splice, apply_splices, content_end, edit_item, line_after
 
 
-def edit_span(span: Span, ops: Sequence[Op], newline: str) -> tuple[Splice, bool]:
-    """The splice that applies ``ops`` to one item; and whether it was edited in place."""
-    new, in_place = edit_item(span.text, ops, data=span.data, newline=newline)
+def edit_span(span: Span, ops: Sequence[Op], newline: str, expected: Any = None) -> tuple[Splice, bool]:
+    """The splice that applies ``ops`` to one item; and whether it was edited in place.
+
+    ``expected`` is the item's data with ``ops`` applied, when the caller has it already.
+    """
+    new, in_place = edit_item(span.text, ops, data=span.data, newline=newline, expected=expected)
     return Splice(span.start, span.end, new[span.column :]), in_place
 
 

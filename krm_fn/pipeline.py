@@ -68,9 +68,12 @@ def candidate(index: int, span: Span, origin: File | None = None) -> Resource | 
     return Resource(index, data, origin) if isinstance(data, dict) else None
 
 
-def edit_spans(spans: Sequence[Span], ops: dict[int, list[Any]], newline: str) -> list[Splice]:
-    """The splices for every item that has ops."""
-    return [edit_span(spans[i], item_ops, newline)[0] for i, item_ops in sorted(ops.items())]
+def edit_spans(
+    spans: Sequence[Span], ops: dict[int, list[Any]], newline: str, expected: dict[int, Any] | None = None
+) -> list[Splice]:
+    """The splices for every item that has ops (``expected``: each one's data with its ops applied)."""
+    expected = expected or {}
+    return [edit_span(spans[i], item_ops, newline, expected.get(i))[0] for i, item_ops in sorted(ops.items())]
 
 
 def configure(function_config: Any, overrides: dict[str, Any] | None = None) -> tuple[PolicySpec | None, list[Result]]:
@@ -132,6 +135,6 @@ def _run_krm(raw: bytes) -> Answer:
         doc.detach_items()
         out = transform(candidates(doc.items, release=True), spec, item_count=len(doc.items), input_findings=found)
         results = out.results
-        splices = edit_spans(doc.items, out.ops, doc.newline)
+        splices = edit_spans(doc.items, out.ops, doc.newline, out.expected)
     text = write_resource_list(doc, splices, [r.to_dict() for r in results])
     return Answer(text, results, doc.results)

@@ -297,7 +297,7 @@ def _run_render(sources: Sequence[Source], spec: PolicySpec, limits: Limits, ski
     for i, ops in out.ops.items():
         span = spans[i]
         assert span is not None
-        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n")
+        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n", out.expected.get(i))
         texts[i] = apply_splices(docs[i].text, [splice])
     stream = _stream(docs, texts)
     return Rendered(BOM + stream if bom and stream else stream, out.results, skipped)

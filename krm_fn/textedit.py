@@ -45,32 +45,42 @@ def plain_data(node: yaml.Node) -> Any:
     result and any error are exactly PyYAML's.
     """
     scalars = yaml.constructor.SafeConstructor()
+    known_tags = scalars.yaml_constructors
     memo: dict[int, Any] = {}
+    scalar_node = yaml.ScalarNode
+
+    def scalar(n: yaml.ScalarNode) -> Any:
+        try:
+            return scalars.construct_object(n, deep=True)
+        except ValueError:
+            # ``2024-00-01`` or ``0x_`` match YAML 1.1's patterns but build nothing; Kubernetes
+            # (yaml.v2 into JSON) keeps them as strings, and so does guard.py on the input.
+            return n.value
 
     def build(n: yaml.Node) -> Any:
+        # Scalars are not memoized: an alias of one gives an equal immutable value either way.
+        # String scalars, most of any manifest, are read inline below without a call.
+        if type(n) is scalar_node:
+            return n.value if n.tag == _STR else scalar(n)
         known = memo.get(id(n), memo)
         if known is not memo:
             if known is _BUILDING:
                 raise _Unusual
             return known
         tag = n.tag
-        if isinstance(n, yaml.ScalarNode):
-            try:
-                value = n.value if tag == _STR else scalars.construct_object(n, deep=True)
-            except ValueError:
-                # ``2024-00-01`` or ``0x_`` match YAML 1.1's patterns but build nothing; Kubernetes
-                # (yaml.v2 into JSON) keeps them as strings, and so does guard.py on the input.
-                value = n.value
-        elif isinstance(n, yaml.SequenceNode) and tag == _SEQ:
+        if isinstance(n, yaml.SequenceNode) and tag == _SEQ:
             memo[id(n)] = _BUILDING
-            value = [build(v) for v in n.value]
+            value: Any = [v.value if type(v) is scalar_node and v.tag == _STR else build(v) for v in n.value]
         elif isinstance(n, yaml.MappingNode) and tag == _MAP:
             memo[id(n)] = _BUILDING
             value = {}
             for k, v in n.value:
-                if not isinstance(k, yaml.ScalarNode) or k.tag not in scalars.yaml_constructors:
+                if type(k) is not scalar_node or k.tag not in known_tags:
                     raise _Unusual  # a collection, merge (<<) or value (=) key: PyYAML's rules
-                value[build(k)] = build(v)
+                key = k.value if k.tag == _STR else scalar(k)
+                value[key] = v.value if type(v) is scalar_node and v.tag == _STR else build(v)
+        elif isinstance(n, yaml.ScalarNode):
+            value = n.value if tag == _STR else scalar(n)
         else:
             raise _Unusual
         memo[id(n)] = value
@@ -421,13 +431,17 @@ def edit_in_place(text: str, ops: Sequence[Op], newline: str = "\n") -> str:
     return editor.text
 
 
-def edit_item(text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n") -> tuple[str, bool]:
+def edit_item(
+    text: str, ops: Sequence[Op], *, data: Any, newline: str = "\n", expected: Any = None
+) -> tuple[str, bool]:
     """Edit ``text`` so that it reads as ``data`` with ``ops`` applied.
 
     Returns the new text and whether it was edited in place (False: re-emitted). The result is
-    always verified by reading it back.
+    always verified by reading it back. ``expected``, when given, is ``apply_ops(data, ops)``
+    computed already (the core does, to validate the change).
     """
-    expected = apply_ops(data, ops)
+    if expected is None:
+        expected = apply_ops(data, ops)
     try:
         # Not edit_in_place: reading the result back below also proves that it composes.
         out = _splice_all(text, ops, newline).text

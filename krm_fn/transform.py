@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from krm_fn.ops import Append, Op, Path, SetValue, apply_ops, blocked_by, format_path, get_path
 from krm_fn.resource import ORIGINAL_URIS_ANNOTATION, Resource
@@ -22,10 +22,15 @@ SUMMARY_PREFIX = "kserve-pvc-fn:"
 
 @dataclass
 class Transformed:
-    """The ops to apply per resource index, and every result in order (the summary last)."""
+    """The ops to apply per resource index, and every result in order (the summary last).
+
+    ``expected`` holds, per index in ``ops``, the resource's data with its ops applied: what the
+    edited text must read back as (computed once here, for validation, and handed to the writer).
+    """
 
     ops: dict[int, list[Op]] = field(default_factory=dict)
     results: list[Result] = field(default_factory=list)
+    expected: dict[int, Any] = field(default_factory=dict)
 
 
 def _original_uris(res: Resource, changes: Sequence[Change]) -> Change | None:
@@ -127,7 +132,8 @@ def transform(
             out.results.extend(findings)
             continue
         # A changed Pod or workload must pass the Kubernetes schema; a failing one stays unchanged.
-        checked = check_changed(res, apply_ops(res.data, ops), spec.kubernetesVersion)
+        new_data = apply_ops(res.data, ops)
+        checked = check_changed(res, new_data, spec.kubernetesVersion)
         if any(r.severity == "error" for r in checked):
             out.results.extend(findings)
             out.results.extend(checked)
@@ -151,6 +157,7 @@ def transform(
         out.results.extend(checked)
         if spec.mode == "mutate":
             out.ops[res.index] = ops
+            out.expected[res.index] = new_data
     count = len(resources) if item_count is None else item_count
     out.results.append(summary(count, changed, out.results, spec.mode, skipped))
     return out

@@ -68,6 +68,7 @@ Decisions taken where the specification leaves room:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -242,6 +243,12 @@ def _normalize_extensions(extensions: Sequence[str]) -> list[str]:
     return [e if e.startswith(".") else "." + e for e in exts if e and e != "."]
 
 
+@functools.lru_cache(maxsize=64)
+def _longest_first(extensions: tuple[str, ...]) -> tuple[str, ...]:
+    """The normalized extensions, longest first; one config asks about thousands of paths."""
+    return tuple(sorted(_normalize_extensions(extensions), key=len, reverse=True))
+
+
 def file_extension(path: str, extensions: Sequence[str]) -> str | None:
     """Return the longest of ``extensions`` that ends the last segment of ``path``.
 
@@ -251,11 +258,11 @@ def file_extension(path: str, extensions: Sequence[str]) -> str | None:
     ends in ``/``, or when the segment is nothing but the suffix.
     """
     name = path.rsplit("/", 1)[-1].lower()
-    best: str | None = None
-    for ext in _normalize_extensions(extensions):
-        if len(name) > len(ext) and name.endswith(ext) and (best is None or len(ext) > len(best)):
-            best = ext
-    return best
+    # Longest first: two suffixes of one name with the same length are the same suffix.
+    for ext in _longest_first(tuple(extensions)):
+        if len(name) > len(ext) and name.endswith(ext):
+            return ext
+    return None
 
 
 def is_file_path(

@@ -129,16 +129,25 @@ def rules_for(group: str, kind: str) -> list[Rule]:
     return [r for r in RULES if (group, kind) in r.kinds]
 
 
-_KINDS = frozenset(k for r in RULES for _, k in r.kinds)
+def _markers_by_kind() -> dict[str, tuple[str, ...] | None]:
+    """Per kind, every rule's markers for it; None when some rule reads every item of that kind."""
+    table: dict[str, tuple[str, ...] | None] = {}
+    for rule in RULES:
+        for _, kind in rule.kinds:
+            markers = rule.markers.get(kind)
+            if kind in table and table[kind] is None:
+                continue
+            table[kind] = (*(table.get(kind) or ()), *markers) if markers else None
+    return table
+
+
+# Built once: the pre-filter runs for every item of a bundle.
+_MARKERS = _markers_by_kind()
 
 
 def interesting(kind: str, text: str) -> bool:
     """Cheap pre-filter on an item's kind and text, before any Python object is built for it."""
-    if kind not in _KINDS:
+    if kind not in _MARKERS:
         return False
-    for rule in RULES:
-        if any(k == kind for _, k in rule.kinds):
-            markers = rule.markers.get(kind)
-            if not markers or any(m in text for m in markers):
-                return True
-    return False
+    markers = _MARKERS[kind]
+    return markers is None or any(m in text for m in markers)

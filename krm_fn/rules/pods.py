@@ -27,13 +27,12 @@ Every change is one info result whose field path points at the exact entry
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from krm_fn import injector, uris
-from krm_fn.ops import Append, Path, diff_ops, format_path, get_path
+from krm_fn.ops import Append, Path, diff_ops, format_path, get_path, plain_copy
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
 from krm_fn.rules import Change, Context, Outcome, file_extensions, finding
 
@@ -266,7 +265,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
 
     # Repairs first, so that their ops address the entries as they are in the input. They are
     # made on a copy; the resource's own data is what they are compared with.
-    repaired = copy.deepcopy(dict(pod.spec))
+    repaired = plain_copy(dict(pod.spec))
     messages = _repair_file_mounts(res, pod, repaired, ctx, out)
     for op in diff_ops(pod.spec, repaired, pod.spec_path):
         out.changes.append(Change(op.path, get_path(res.data, op.path), op.value, messages[op.path]))
