@@ -94,15 +94,27 @@ def plain_copy(value: Any) -> Any:
     with deepcopy, a container that occurs twice (a YAML alias) is copied once and shared in the
     copy, and anything else goes through deepcopy itself, with the same memo.
     """
-    memo: dict[int, Any] = {}
+    return _PlainCopy().walk(value)
 
-    def walk(v: Any) -> Any:
+
+class _PlainCopy:
+    """One ``plain_copy`` call's memo. A class rather than a recursive closure, which would be a
+    reference cycle that only the cyclic collector frees (paused during a run)."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self) -> None:
+        self.memo: dict[int, Any] = {}
+
+    def walk(self, v: Any) -> Any:
         kind = type(v)
         if kind in _ATOMS:
             return v
+        memo = self.memo
         known = memo.get(id(v), memo)
         if known is not memo:
             return known
+        walk = self.walk
         if kind is dict:
             memo[id(v)] = new = {}
             for k, x in v.items():
@@ -114,8 +126,6 @@ def plain_copy(value: Any) -> Any:
                 items.append(walk(x))
             return items
         return copy.deepcopy(v, memo)
-
-    return walk(value)
 
 
 class _CopyOnPath:

@@ -44,53 +44,64 @@ def plain_data(node: yaml.Node) -> Any:
     recursive key, nesting too deep to recurse) is handed to PyYAML's constructor whole, so the
     result and any error are exactly PyYAML's.
     """
-    scalars = yaml.constructor.SafeConstructor()
-    known_tags = scalars.yaml_constructors
-    memo: dict[int, Any] = {}
-    scalar_node = yaml.ScalarNode
+    try:
+        return _Builder().build(node)
+    except (_Unusual, RecursionError, yaml.YAMLError):
+        # PyYAML's constructor again, from the start: its result, or its first error, exactly.
+        return yaml.constructor.SafeConstructor().construct_document(node)
 
-    def scalar(n: yaml.ScalarNode) -> Any:
+
+class _Builder:
+    """One ``plain_data`` call's state. A class rather than a recursive closure: a closure that
+    calls itself is a reference cycle, which only the cyclic collector frees, and a run calls this
+    once per candidate with the collector paused (``pipeline.bulk_allocation``)."""
+
+    __slots__ = ("known_tags", "memo", "scalars")
+
+    def __init__(self) -> None:
+        self.scalars = yaml.constructor.SafeConstructor()
+        self.known_tags = self.scalars.yaml_constructors
+        self.memo: dict[int, Any] = {}
+
+    def scalar(self, n: yaml.ScalarNode) -> Any:
         try:
-            return scalars.construct_object(n, deep=True)
+            return self.scalars.construct_object(n, deep=True)
         except ValueError:
             # ``2024-00-01`` or ``0x_`` match YAML 1.1's patterns but build nothing; Kubernetes
             # (yaml.v2 into JSON) keeps them as strings, and so does guard.py on the input.
             return n.value
 
-    def build(n: yaml.Node) -> Any:
+    def build(self, n: yaml.Node) -> Any:
+        scalar_node, memo = yaml.ScalarNode, self.memo
         # Scalars are not memoized: an alias of one gives an equal immutable value either way.
         # String scalars, most of any manifest, are read inline below without a call.
         if type(n) is scalar_node:
-            return n.value if n.tag == _STR else scalar(n)
+            return n.value if n.tag == _STR else self.scalar(n)
         known = memo.get(id(n), memo)
         if known is not memo:
             if known is _BUILDING:
                 raise _Unusual
             return known
         tag = n.tag
+        build = self.build
         if isinstance(n, yaml.SequenceNode) and tag == _SEQ:
             memo[id(n)] = _BUILDING
             value: Any = [v.value if type(v) is scalar_node and v.tag == _STR else build(v) for v in n.value]
         elif isinstance(n, yaml.MappingNode) and tag == _MAP:
             memo[id(n)] = _BUILDING
             value = {}
+            known_tags = self.known_tags
             for k, v in n.value:
                 if type(k) is not scalar_node or k.tag not in known_tags:
                     raise _Unusual  # a collection, merge (<<) or value (=) key: PyYAML's rules
-                key = k.value if k.tag == _STR else scalar(k)
+                key = k.value if k.tag == _STR else self.scalar(k)
                 value[key] = v.value if type(v) is scalar_node and v.tag == _STR else build(v)
         elif isinstance(n, yaml.ScalarNode):
-            value = n.value if tag == _STR else scalar(n)
+            value = n.value if tag == _STR else self.scalar(n)
         else:
             raise _Unusual
         memo[id(n)] = value
         return value
-
-    try:
-        return build(node)
-    except (_Unusual, RecursionError, yaml.YAMLError):
-        # PyYAML's constructor again, from the start: its result, or its first error, exactly.
-        return yaml.constructor.SafeConstructor().construct_document(node)
 
 
 class CannotEditInPlace(Exception):
