@@ -39,8 +39,9 @@ LATEST := .venv-latest
 test-latest:
 	rm -rf $(LATEST)
 	$(PYTHON) -m venv $(LATEST)
-	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(LATEST)/bin/python -m pip install --quiet --upgrade -e '.[dev,bench]'
+	$(LATEST)/bin/python tests/e2e/tools.py $(VENV)/tools
 	$(LATEST)/bin/python -m pip install --quiet --no-deps --target $(LATEST)/old-libyaml -r requirements/old-libyaml.in
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
 	$(LATEST)/bin/python -m pytest
