@@ -664,16 +664,13 @@ def _first_line_raw(err: Exception) -> str:
     return lines[-2] if len(lines) >= 2 else (lines[0] if lines else type(err).__name__)
 
 
-def findings(screened: Screened, tighter: Any = None) -> list[Result]:
-    """What the checks found, for the core to report ahead of its own results and count in its summary.
+def exceeds(measure: Measure, spec: Any) -> list[Result]:
+    """The functionConfig's tighter limits that ``measure`` is over, as error results.
 
-    ``tighter`` is the PolicySpec: its ``maxInputBytes``, ``maxAliases`` and ``maxDepth`` can
-    only lower the ceilings; exceeding one of them is an error result.
+    ``spec`` is the PolicySpec (or None): its ``maxInputBytes``, ``maxAliases`` and ``maxDepth``
+    can only lower the ceilings. A limit error changes nothing: the caller transforms nothing when
+    this is not empty, and reports these after the checks' own findings.
     """
-    return [*screened.findings, *_tightened(screened.measure, tighter)]
-
-
-def _tightened(measure: Measure, spec: Any) -> list[Result]:
     out = []
     checks: tuple[tuple[str, Callable[[int], bool], str], ...] = (
         ("maxInputBytes", lambda n: measure.input_bytes > n, f"the input is {measure.input_bytes} bytes"),
@@ -691,12 +688,6 @@ def _tightened(measure: Measure, spec: Any) -> list[Result]:
                 )
             )
     return out
-
-
-def exceeds(measure: Measure, spec: Any) -> list[Result]:
-    """The functionConfig's tighter limits that ``measure`` is over, as error results (a limit
-    error changes nothing: the caller transforms nothing when this is not empty)."""
-    return _tightened(measure, spec)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from krm_fn.guard import exceeds, findings, screen
+from krm_fn.guard import exceeds, screen
 from krm_fn.output import edit_span, write_resource_list
 from krm_fn.resource import Resource
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
@@ -122,9 +122,10 @@ def run_krm(raw: bytes) -> Answer:
 def _run_krm(raw: bytes) -> Answer:
     doc, screened = screen(raw, read_resource_list)  # limits and hostile-input checks (guard.py)
     spec, results = configure(doc.function_config)
-    found = findings(screened, spec)
+    over = exceeds(screened.measure, spec)
+    found = [*screened.findings, *over]  # reported first, counted in the summary
     splices: list[Splice] = []
-    if spec is not None and exceeds(screened.measure, spec):
+    if spec is not None and over:
         # A limit error changes nothing: only the findings (the limits' error results among them)
         # and the summary.
         results = [*found, summary(len(doc.items), 0, found, spec.mode)]

@@ -29,10 +29,10 @@ import yaml
 
 from krm_fn.config import PolicySpec
 from krm_fn.discovery import Skipped
-from krm_fn.guard import LimitError, Limits, check_document, check_raw, scalar_at, too_deep
+from krm_fn.guard import LimitError, Limits, check_document, check_raw, node_ref, scalar_at, too_deep
 from krm_fn.output import edit_span
 from krm_fn.pipeline import bulk_allocation, candidate
-from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, ResourceRef, Result
+from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.source import InputError, NestingError, Span, compose_documents, decode, json_to_yaml
 from krm_fn.textedit import apply_splices
 from krm_fn.transform import transform
@@ -211,7 +211,7 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
             out.findings.append(_unreadable(name, at, checked.problem.message, body, doc.index))
             return
         message = f"{name}: line {at}: {checked.problem.message}; the document is passed through unchanged"
-        out.findings.append(Result(message, "error", _ref(node), file=File(name, doc.index)))
+        out.findings.append(Result(message, "error", node_ref(node)[0], file=File(name, doc.index)))
         doc.held = True
         out.docs.append(doc)
         return
@@ -222,18 +222,9 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
             f"{name}: line {line}: anchors and aliases written out in full (the output never carries them); "
             "comments inside this document were not kept"
         )
-        out.findings.append(Result(message, "warning", _ref(node), file=File(name, doc.index)))
+        out.findings.append(Result(message, "warning", node_ref(node)[0], file=File(name, doc.index)))
     doc.span = Span.of(doc.text, node)
     out.docs.append(doc)
-
-
-def _ref(node: yaml.Node) -> ResourceRef:
-    return ResourceRef(
-        scalar_at(node, "apiVersion") or "",
-        scalar_at(node, "kind") or "",
-        scalar_at(node, "metadata", "name") or "",
-        scalar_at(node, "metadata", "namespace") or None,
-    )
 
 
 def _expanded(span: Span) -> str:

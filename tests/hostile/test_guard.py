@@ -9,7 +9,7 @@ import yaml
 
 from krm_fn import guard
 from krm_fn.config import PolicySpec
-from krm_fn.guard import LimitError, Limits, Measure, Screened
+from krm_fn.guard import LimitError, Limits, Measure
 from krm_fn.results import Result
 from krm_fn.source import read_resource_list
 from krm_fn.transform import transform
@@ -58,12 +58,12 @@ class _Spec:
 
 
 def test_functionconfig_limits_only_tighten() -> None:
-    found = guard.findings(Screened(measure=Measure(10, 3, 0)), _Spec())
+    found = guard.exceeds(Measure(10, 3, 0), _Spec())
     assert [(r.severity, r.message) for r in found] == [
         ("error", "functionConfig: the input is 10 bytes, over maxInputBytes: 5"),
         ("error", "functionConfig: the input nests 3 levels deep, over maxDepth: 2"),
     ]
-    assert guard.findings(Screened(measure=Measure(10, 3, 0)), None) == []
+    assert guard.exceeds(Measure(10, 3, 0), None) == []
 
 
 def test_held_item_is_never_built() -> None:
