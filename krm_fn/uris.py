@@ -90,6 +90,7 @@ __all__ = [
     "file_extension",
     "format_pvc_uri",
     "has_template",
+    "is_dns1123_label",
     "is_file_path",
     "is_pvc_uri",
     "is_valid_claim_name",
@@ -146,6 +147,8 @@ _TEMPLATE_MARKERS: Final = ("${", "$(", "{{")
 _DNS1123_LABEL: Final = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
 _DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(?:\.{_DNS1123_LABEL})*")
 _DNS1123_SUBDOMAIN_MAX: Final = 253
+_DNS1123_LABEL_RE: Final = re.compile(_DNS1123_LABEL)
+_DNS1123_LABEL_MAX: Final = 63
 _DIGITS: Final = re.compile(r"[0-9]+")
 _TORCHSERVE_STORE: Final = "model-store"
 
@@ -231,6 +234,11 @@ def format_pvc_uri(claim: str, segments: Sequence[str], trailing_slash: bool = F
 def has_template(uri: str) -> bool:
     """Return whether ``uri`` holds an unexpanded template placeholder (``${``, ``$(``, ``{{``)."""
     return any(marker in uri for marker in _TEMPLATE_MARKERS)
+
+
+def is_dns1123_label(name: str) -> bool:
+    """Kubernetes' ``IsDNS1123Label``: what a volume name must be."""
+    return len(name) <= _DNS1123_LABEL_MAX and _DNS1123_LABEL_RE.fullmatch(name) is not None
 
 
 def is_valid_claim_name(claim: str) -> bool:

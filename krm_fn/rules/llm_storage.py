@@ -33,7 +33,6 @@ from krm_fn import injector, uris
 from krm_fn.ops import Path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
 from krm_fn.rules import Context, Outcome, finding, inferenceservice, kserve_in
-from krm_fn.rules.storage_uris import is_dns1123_label
 
 KINDS = {(inferenceservice.GROUP, "LLMInferenceService"), (inferenceservice.GROUP, "LLMInferenceServiceConfig")}
 MARKERS = {kind: ("pvc://",) for _, kind in KINDS}
@@ -159,7 +158,7 @@ def _lora_checks(res: Resource, model: Mapping[str, Any], disabled: bool, ctx: C
                 uri,
             )
         )
-        if volume is not None and not is_dns1123_label(volume):
+        if volume is not None and not uris.is_dns1123_label(volume):
             better = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "adapter"
             out.findings.append(
                 finding(

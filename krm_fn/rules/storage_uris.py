@@ -48,14 +48,6 @@ MARKERS = {"InferenceService": ("storageUris",)}
 FIRST = (0, 16)
 VOLUME_NAMES_FIXED_AFTER = (0, 20)
 
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1123_LABEL_MAX = 63
-
-
-def is_dns1123_label(name: str) -> bool:
-    """Kubernetes' ``IsDNS1123Label``: what a volume name must be."""
-    return len(name) <= _DNS1123_LABEL_MAX and _DNS1123_LABEL.fullmatch(name) is not None
-
 
 def common_parent(paths: list[str]) -> str:
     """KServe's ``FindCommonParentPath``: the common leading segments, ``/`` when there are none."""
@@ -146,7 +138,7 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
             )
         name = injector.volume_name_from_path(mount)
         mount_field: Path = (*base, "storageUris", i, "mountPath")
-        if kserve_in(ctx.spec, FIRST, VOLUME_NAMES_FIXED_AFTER) and not is_dns1123_label(name):
+        if kserve_in(ctx.spec, FIRST, VOLUME_NAMES_FIXED_AFTER) and not uris.is_dns1123_label(name):
             better = suggest_mount_path(mount)
             out.findings.append(
                 finding(
