@@ -104,9 +104,12 @@ class Result:
     resourceRef: ResourceRef | None = None
     field: Field | None = None
     file: File | None = None
+    #: The stable id of the rule that found it (SPEC 3.8; ``docs/rules.md``); None for the summary
+    #: and for what the reader reports about the input itself.
+    rule: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The YAML form, in the key order kpt prints."""
+        """The YAML form, in the key order kpt prints; the rule id as the Result's ``tags``."""
         out: dict[str, Any] = {"message": self.message, "severity": self.severity}
         if self.resourceRef is not None:
             out["resourceRef"] = self.resourceRef.to_dict()
@@ -114,6 +117,8 @@ class Result:
             out["field"] = self.field.to_dict()
         if self.file is not None:
             out["file"] = self.file.to_dict()
+        if self.rule is not None:
+            out["tags"] = {"rule": self.rule}
         return out
 
 

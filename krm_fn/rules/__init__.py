@@ -34,10 +34,17 @@ class Change:
 
 
 def finding(
-    res: Resource, severity: Severity, message: str, path: Path, current: Any = None, *, proposed: Any = None
+    res: Resource,
+    severity: Severity,
+    message: str,
+    path: Path,
+    current: Any = None,
+    *,
+    proposed: Any = None,
+    rule: str | None = None,
 ) -> Result:
     """A result about one field of ``res``: its path, the value there and, if any, what to write instead."""
-    return Result(message, severity, res.ref, Field(format_path(path), current, proposed), res.file)
+    return Result(message, severity, res.ref, Field(format_path(path), current, proposed), res.file, rule)
 
 
 @dataclass
