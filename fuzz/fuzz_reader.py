@@ -24,7 +24,7 @@ from tolerant_yaml import TolerantLoader
 with atheris.instrument_imports():
     import yaml
 
-    from krm_fn.pipeline import run_krm
+    from krm_fn.krm import run_krm
     from krm_fn.source import InputError
 
 

@@ -21,13 +21,13 @@ TABLE_ENV = "KSERVE_PVC_FN_TABLE"
 
 def run_function() -> int:
     """The KRM function: a ResourceList from stdin to stdout, messages on stderr; the exit code."""
-    from krm_fn.pipeline import run_krm
+    from krm_fn.krm import run_krm
     from krm_fn.source import InputError
 
     try:
         ensure_stdout()
         answer = run_krm(read_stdin())
-        write_stdout(answer.stdout)
+        write_stdout(answer.pieces)
     except InputError as err:
         return refuse(err)
     _tell(answer.results, answer.exit_code)

@@ -160,6 +160,7 @@ class _Options:
     quiet: bool
     output: str
     list_skipped: bool
+    allow_empty: bool
 
 
 def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
@@ -173,7 +174,7 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
             show(errors, opts.output, opts.quiet)
             return EXIT_ERRORS
         found = discover(opts.paths or ("-",), opts.excludes)
-        rendered = run_render(_sources(found), spec, skipped=found.skipped)
+        rendered = run_render(_sources(found), spec, skipped=found.skipped, allow_empty=opts.allow_empty)
         if write_stream:
             write_stdout(rendered.stream)
     except InputError as err:
@@ -215,13 +216,18 @@ _OUTPUT = click.option(
     show_default=True,
     help="How results are printed on stderr (json and yaml: every result in full).",
 )
+_ALLOW_EMPTY = click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 when the input holds no Kubernetes resource at all (by default that is exit 2).",
+)
 _LIST_SKIPPED = click.option(
     "--list-skipped", is_flag=True, help="List the files and documents skipped as not Kubernetes resources."
 )
 
 
 def _shared(f: Any) -> Any:
-    for option in (_VERSION, _LIST_SKIPPED, _OUTPUT, _QUIET, _EXCLUDE, _SET, _CONFIG, _PATHS):
+    for option in (_VERSION, _ALLOW_EMPTY, _LIST_SKIPPED, _OUTPUT, _QUIET, _EXCLUDE, _SET, _CONFIG, _PATHS):
         f = option(f)
     return f
 

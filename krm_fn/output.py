@@ -7,15 +7,20 @@ emits them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import yaml
 
 from krm_fn.ops import Op
+from krm_fn.resourcelist import ResourceListInput
 from krm_fn.scalars import Layout, sequence_lines
-from krm_fn.source import ResourceListInput, Span
-from krm_fn.textedit import Splice, apply_splices, content_end, edit_item, line_after
+from krm_fn.source import Span
+from krm_fn.textedit import Splice, content_end, edit_item, line_after
+
+#: The largest piece of text handed to the writer at once: the output is streamed, never built whole.
+CHUNK = 1 << 20
 
 
 def edit_span(span: Span, ops: Sequence[Op], newline: str, expected: Any = None) -> tuple[Splice, bool]:
@@ -45,7 +50,7 @@ def _results_splice(doc: ResourceListInput, results: Sequence[dict[str, Any]]) -
         # ``results: []`` or ``results:`` with nothing: replace the key's whole entry.
         start = entry[0].start_mark.index - entry[0].start_mark.column
         return Splice(start, line_after(doc.text, entry[1].end_mark.index), body)
-    pos = line_after(doc.text, content_end(doc.root))
+    pos = line_after(doc.text, doc.content_end)
     prefix = "" if doc.text[pos - 1] == "\n" else nl
     return Splice(pos, pos, prefix + body)
 
@@ -53,7 +58,7 @@ def _results_splice(doc: ResourceListInput, results: Sequence[dict[str, Any]]) -
 def _items_splice(doc: ResourceListInput) -> Splice | None:
     entry = doc.entry("items")
     if entry is None:
-        pos = line_after(doc.text, content_end(doc.root))
+        pos = line_after(doc.text, doc.content_end)
         prefix = "" if doc.text[pos - 1] == "\n" else doc.newline
         return Splice(pos, pos, prefix + " " * doc.root.start_mark.column + "items: []" + doc.newline)
     node = entry[1]
@@ -83,17 +88,37 @@ def _tail(text: str) -> str:
     return text
 
 
+def spliced(text: str, splices: Iterable[Splice], start: int = 0, end: int | None = None) -> Iterator[str]:
+    """``text[start:end]`` with ``splices`` applied, in pieces of at most :data:`CHUNK` characters."""
+    end = len(text) if end is None else end
+    pos = start
+    for sp in sorted(splices, key=lambda s: (s.start, s.end)):  # sorted() is stable
+        yield from _pieces(text, pos, sp.start)
+        yield sp.new
+        pos = sp.end
+    yield from _pieces(text, pos, end)
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[str]:
+    for pos in range(start, end, CHUNK):
+        yield text[pos : min(pos + CHUNK, end)]
+
+
 def write_resource_list(
     doc: ResourceListInput, item_splices: Sequence[Splice], results: Sequence[dict[str, Any]]
-) -> str:
-    """The output ResourceList text."""
+) -> Iterator[str]:
+    """The output ResourceList text, in pieces (SPEC 7: streamed, not built as one string)."""
     text = doc.text
     begin = doc.root.start_mark.index - doc.root.start_mark.column
-    end = line_after(text, content_end(doc.root))
+    end = line_after(text, doc.content_end)
     splices = list(item_splices)
     for extra in (_items_splice(doc), _results_splice(doc, results)):
         if extra is not None:
             splices.append(extra)
-    body = apply_splices(text[:end], splices)[begin:]
-    out = _head(text[:begin]) + body + _tail(text[end:])
-    return out if out.endswith("\n") else out + doc.newline
+    last = ""
+    for piece in itertools.chain((_head(text[:begin]),), spliced(text, splices, begin, end), (_tail(text[end:]),)):
+        if piece:
+            last = piece
+            yield piece
+    if not last.endswith("\n"):
+        yield doc.newline

@@ -1,22 +1,26 @@
-"""``render`` and ``check``: plain YAML files and streams through the same core, out as one stream.
+"""The stream format: plain YAML files and streams in, one multi-document stream out (``render``, ``check``).
 
-The YAML policy is KRM mode's, applied per document (SPEC 4; ``guard.check_document``):
+Each input is split at its document markers and each document is read on its own, with the YAML
+policy of KRM mode (SPEC 4):
 
 - a document with a tag outside the core schema, a duplicate or a non-scalar key is *held back*:
   passed through byte for byte, never transformed, reported by an error result with file and line;
-- a document holding anchors or aliases is written out in full, with a warning;
+- a document holding anchors or aliases is passed through verbatim unless a rule edits it; an
+  edited one is written out in full, without them (with a warning);
 - a document that is not YAML at all (a syntax error, an unrendered Helm template) is an error
   result with file and line, and is left out of the stream (it would break whatever reads it);
-- a limit (size, depth, aliases; from the environment or tightened by the config) and a file that
-  is not UTF-8 text are refused: InputError, exit 2, nothing written.
+- a List (``kind: List``, any kind ending in ``List`` with an ``items`` sequence, a ResourceList
+  from ``kpt fn source``) is a container: its items are the resources, edited in place inside it;
+- a limit from the environment and a file that is not UTF-8 text are refused: InputError, exit 2.
 
-The other documents and files are still rendered. Documents of *files* that are not resources
-(no ``apiVersion`` and ``kind``, a kustomize or kpt file, a ``local-config`` resource) are build
-inputs: left out of the stream, never transformed, counted as skipped. Every document of *stdin*
-is a resource: a stream from Helm or ``kustomize build`` holds nothing else.
+Documents of *files* that are not resources (no ``apiVersion`` and ``kind``, a kustomize or kpt file,
+a ``local-config`` resource) are build inputs: left out of the stream, never transformed, counted as
+skipped. Every document of *stdin* is a resource; a ``# Source: <path>`` comment opening one (what
+``helm template`` writes) names its file in results. The resources go through the one pipeline
+(``driver.py``); nothing to read at all is exit 2 ("no Kubernetes resources in the input").
 
-Directives (``%YAML 1.1``) are read and not written; a ``---`` line keeps its comment; a byte
-order mark at the start of the first input starts the output too.
+Directives (``%YAML 1.1``) are read and not written; a ``---`` line keeps its comment; a byte order
+mark at the start of the first input starts the output too.
 """
 
 from __future__ import annotations
@@ -27,24 +31,27 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from krm_fn.config import PolicySpec
 from krm_fn.discovery import Skipped
-from krm_fn.guard import LimitError, Limits, check_document, check_raw, node_ref, scalar_at, too_deep
-from krm_fn.output import edit_span
-from krm_fn.pipeline import bulk_allocation, candidate
+from krm_fn.driver import Run, Unit, bulk_allocation, newline_of, run
+from krm_fn.limits import LimitError, Limits, Measure, check_raw, too_deep
+from krm_fn.nodes import node_ref, scalar_at
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
+from krm_fn.rules import interesting
+from krm_fn.scan import check_document
 from krm_fn.source import InputError, NestingError, Span, compose_documents, decode, json_to_yaml
-from krm_fn.textedit import apply_splices
-from krm_fn.transform import transform
+from krm_fn.textedit import apply_splices, compose
 
 STDIN = "<stdin>"
 BOM = "\ufeff"
+NOTHING_TO_READ = "no Kubernetes resources in the input"
 #: A document marker line, captured so that its comment can be written back.
 _MARKER = re.compile(r"^((?:---|\.\.\.)[ \t]*(?:#.*)?\r?(?:\n|\Z))", re.MULTILINE)
 #: Groups whose kinds are build inputs of kustomize and kpt, not resources.
 _BUILD_GROUPS = ("kustomize.config.k8s.io/", "kpt.dev/", "fn.kpt.dev/")
 _LOCAL_CONFIG = "config.kubernetes.io/local-config"
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%")
+#: ``# Source: chart/templates/x.yaml``, as ``helm template`` opens each document.
+_SOURCE_COMMENT = re.compile(r"\A(?:[ \t]*\r?\n)*# Source: (\S[^\r\n]*?)[ \t]*\r?$", re.MULTILINE)
 
 
 @dataclass
@@ -69,8 +76,10 @@ class Document:
     line: int  # where its text starts in its file, from 1
     marker: str  # the ``---`` line before it, as written ('' when there was none)
     text: str
-    span: Span | None = None  # None: comments only, or held back (nothing reads or edits it)
+    origin: File | None = None  # the file results name (a ``# Source:`` comment's, on a stream)
+    units: list[int] = field(default_factory=list)  # its resources' places in the run (a List: one per item)
     held: bool = False
+    written: bool = True  # False: left out of the stream (unreadable, or not a resource)
 
 
 @dataclass
@@ -90,9 +99,13 @@ class Rendered:
 @dataclass
 class _Read:
     docs: list[Document] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
     findings: list[Result] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    measure: Measure = field(default_factory=Measure)
+    held: int = 0
     bom: bool = False
+    said_function_config: bool = False
 
 
 def _chunks(text: str) -> list[tuple[int, str, str]]:
@@ -152,29 +165,44 @@ def _syntax_error(name: str, line: int, body: str) -> str:
     return "input is not valid YAML"
 
 
-def _read(source: Source, limits: Limits) -> _Read:
-    """Every document of one input; LimitError when a limit is hit."""
-    out = _Read()
+def _container_items(node: yaml.Node) -> list[yaml.Node] | None:
+    """The items of a List document (``kind`` ending in ``List`` with an ``items`` sequence), else None."""
+    kind = scalar_at(node, "kind")
+    if not kind or not kind.endswith("List") or not isinstance(node, yaml.MappingNode):
+        return None
+    items = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "items"), None)
+    return items.value if isinstance(items, yaml.SequenceNode) else None
+
+
+def _read(source: Source, limits: Limits, out: _Read) -> None:
+    """Every document of one input into ``out``; LimitError when a limit is hit."""
     name = source.name
-    check_raw(source.raw, limits, name)  # size and depth before composing
+    measure = check_raw(source.raw, limits, name)  # size and depth before composing
+    out.measure.input_bytes = max(out.measure.input_bytes, measure.input_bytes)
     try:
         text, _ = decode(source.raw)
     except InputError as err:
         out.findings.append(Result(f"{name}: {err}; left out of the stream", "error", file=File(name)))
-        return out
-    out.bom = source.raw.startswith(b"\xef\xbb\xbf")
+        return
+    if not out.docs and not out.findings:
+        out.bom = source.raw.startswith(b"\xef\xbb\xbf")
     text = json_to_yaml(text)
     position = 0  # the next document's index in its file
     pending = ""  # a directive chunk: read with the document after it, never written
+    origins: dict[str, int] = {}  # per ``# Source:`` path, how many documents named it so far
     for line, marker, body in _chunks(text):
         if _is_directive_chunk(body):
             pending = "".join(ln for ln in body.splitlines(keepends=True) if ln.startswith("%"))
             continue
         directives, pending = pending, ""
         if body.strip():
-            _document(source, Document(name, position, line, marker, body), directives, limits, out)
+            doc = Document(name, position, line, marker, body, File(name, position))
+            if source.is_stdin and (found := _SOURCE_COMMENT.match(body)) is not None:
+                path = found.group(1)
+                doc.origin = File(path, origins.get(path, 0))
+                origins[path] = doc.origin.index + 1
+            _document(source, doc, directives, limits, out)
             position += 1
-    return out
 
 
 def _document(source: Source, doc: Document, directives: str, limits: Limits, out: _Read) -> None:
@@ -193,105 +221,136 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
         what = "a document marker carries content on its line; put it on the next line"
         out.findings.append(_unreadable(name, line, what, body, doc.index))
         return
+    out.docs.append(doc)
     if not nodes:  # comments only: written as they are
-        out.docs.append(doc)
         return
     # With directives in front the marks index that text: compose the body alone for its own.
     node = compose_documents(body, name)[0] if directives else nodes[0]
     if not source.is_stdin and (reason := build_input(node)) is not None:
         out.skipped.append(Skipped(name, reason, doc.index))
+        doc.written = False
         return
     try:
         checked = check_document(node, body, limits)
     except LimitError as err:
         raise LimitError(f"{name}: {err}") from None
+    out.measure.depth = max(out.measure.depth, checked.depth)
+    out.measure.aliased_nodes = max(out.measure.aliased_nodes, checked.aliased_nodes)
     if checked.problem is not None:
         at = line + checked.problem.line - 1
         if "not a plain scalar" in checked.problem.message and _looks_templated(body):
+            out.docs.pop()
             out.findings.append(_unreadable(name, at, checked.problem.message, body, doc.index))
             return
         message = f"{name}: line {at}: {checked.problem.message}; the document is passed through unchanged"
         out.findings.append(Result(message, "error", node_ref(node)[0], file=File(name, doc.index)))
         doc.held = True
-        out.docs.append(doc)
+        out.held += 1
         return
     if checked.anchors:
-        doc.text = _expanded(Span.of(body, node))
-        node = compose_documents(doc.text, name)[0]
-        message = (
-            f"{name}: line {line}: anchors and aliases written out in full (the output never carries them); "
-            "comments inside this document were not kept"
+        node = _expanded(node, newline_of(body))
+    items = _container_items(node)
+    if items is None:
+        _unit(doc, Span.of(node_text(node, body, checked.anchors), node), checked.anchors, out)
+        return
+    config = scalar_at(node, "functionConfig", "kind")
+    if scalar_at(node, "kind") == "ResourceList" and config is not None and not out.said_function_config:
+        out.said_function_config = True
+        out.findings.append(
+            Result(
+                f"{name}: the ResourceList's functionConfig is not used as config here; pass --config or --set",
+                "info",
+                file=File(name, doc.index),
+            )
         )
-        out.findings.append(Result(message, "warning", node_ref(node)[0], file=File(name, doc.index)))
-    doc.span = Span.of(doc.text, node)
-    out.docs.append(doc)
+    text = node_text(node, body, checked.anchors)
+    for item in items:
+        if not source.is_stdin and build_input(item) is not None:
+            continue
+        _unit(doc, Span.of(text, item), checked.anchors, out)
 
 
-def _expanded(span: Span) -> str:
+def node_text(node: yaml.Node, body: str, expanded: bool) -> str:
+    """The text a document's spans stand in: its own, or the one written out for its anchors."""
+    return str(getattr(node, "expanded_text", body)) if expanded else body
+
+
+def _expanded(node: yaml.Node, newline: str) -> yaml.Node:
+    """The document written out without its anchors and aliases, composed again."""
     from krm_fn.scalars import dump_plain
+    from krm_fn.textedit import plain_data
 
-    return dump_plain(span.data)
+    text = dump_plain(plain_data(node)).replace("\n", newline)
+    out = compose(text)
+    out.expanded_text = text  # type: ignore[attr-defined]
+    return out
 
 
-def tighten(limits: Limits, spec: PolicySpec) -> Limits:
-    """The environment's ceilings, lowered by the config's ``maxInputBytes``, ``maxAliases`` and
-    ``maxDepth`` (the config can never raise them)."""
-    return Limits(
-        min(limits.max_input_bytes, spec.maxInputBytes or limits.max_input_bytes),
-        min(limits.max_aliases, limits.max_aliases if spec.maxAliases is None else spec.maxAliases),
-        min(limits.max_depth, spec.maxDepth or limits.max_depth),
-    )
+def _unit(doc: Document, span: Span, anchors: bool, out: _Read) -> None:
+    """One resource of a document: read just enough for the rules, then let its node go."""
+    kind, api = span.scalar("kind"), span.scalar("apiVersion")
+    span.known = {"kind": kind, "apiVersion": api}
+    ref = node_ref(span.node)[0] if anchors else None
+    if kind and interesting(kind, span.source[span.start : span.end]):
+        _ = span.data  # built now, while the node is here
+    span.release()
+    doc.units.append(len(out.units))
+    out.units.append(Unit(span, doc.origin, anchors, ref))
 
 
 def run_render(
     sources: Sequence[Source],
-    spec: PolicySpec,
+    spec: object,
     limits: Limits | None = None,
     skipped: Sequence[Skipped] = (),
+    allow_empty: bool = False,
 ) -> Rendered:
-    """Render plain YAML inputs with a valid config: every resource through the same core.
+    """Render plain YAML inputs with a valid config: every resource through the one pipeline.
 
-    InputError (exit 2) when an input is refused as a whole: a limit, a file that is not text, or
-    no input that could be read at all.
+    InputError (exit 2) when an input is refused as a whole: a limit from the environment, a file
+    that is not text, no input that could be read at all, or no resource at all (unless
+    ``allow_empty``).
     """
-    ceilings = limits or Limits.from_env()
-    tighter = tighten(ceilings, spec)
+    limits = limits or Limits.from_env()
     with bulk_allocation():
-        try:
-            return _run_render(sources, spec, tighter, list(skipped))
-        except LimitError as err:
-            if tighter == ceilings:
-                raise
-            raise LimitError(f"{err} (or the config's maxInputBytes, maxDepth or maxAliases)") from None
+        return _run_render(sources, spec, limits, list(skipped), allow_empty)
 
 
-def _run_render(sources: Sequence[Source], spec: PolicySpec, limits: Limits, skipped: list[Skipped]) -> Rendered:
-    docs: list[Document] = []
-    findings: list[Result] = []
-    bom = False  # only the start of the stream can carry one: the first input's
-    for n, source in enumerate(sources):
-        read = _read(source, limits)
-        bom = read.bom if n == 0 else bom
-        docs.extend(read.docs)
-        findings.extend(read.findings)
-        skipped.extend(read.skipped)
-    if findings and not docs and not skipped:
+def _run_render(
+    sources: Sequence[Source], spec: object, limits: Limits, skipped: list[Skipped], allow_empty: bool
+) -> Rendered:
+    read = _Read(skipped=skipped)
+    for source in sources:
+        _read(source, limits, read)
+    count = len(read.units) + read.held
+    if read.findings and not read.docs and not read.skipped:
         # Nothing at all could be read: the run as a whole is unusable.
-        raise InputError(findings[0].message.removesuffix("; left out of the stream"))
-    spans = [d.span for d in docs]
-    count = sum(d.span is not None or d.held for d in docs)
-    found = (candidate(i, d.span, File(d.name, d.index)) for i, d in enumerate(docs) if d.span is not None)
-    out = transform(
-        [r for r in found if r is not None], spec, item_count=count, input_findings=findings, skipped=len(skipped)
+        raise InputError(read.findings[0].message.removesuffix("; left out of the stream"))
+    if not count and not read.findings and not allow_empty:
+        raise InputError(NOTHING_TO_READ)
+    outcome = run(
+        read.units,
+        spec,  # type: ignore[arg-type]
+        measure=read.measure,
+        findings=read.findings,
+        count=count,
+        skipped=len(read.skipped),
     )
-    texts = [d.text for d in docs]
-    for i, ops in out.ops.items():
-        span = spans[i]
-        assert span is not None
-        splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n", out.expected.get(i))
-        texts[i] = apply_splices(docs[i].text, [splice])
-    stream = _stream(docs, texts)
-    return Rendered(BOM + stream if bom and stream else stream, out.results, skipped)
+    texts = [_written(doc, read.units, outcome) for doc in read.docs]
+    stream = _stream(
+        [d for d in read.docs if d.written], [t for d, t in zip(read.docs, texts, strict=True) if d.written]
+    )
+    return Rendered(BOM + stream if read.bom and stream else stream, outcome.results, read.skipped)
+
+
+def _written(doc: Document, units: Sequence[Unit], outcome: Run) -> str:
+    """A document's text as written: its own, or with the edits of its resources applied."""
+    edits = [(units[i], outcome.edits[i]) for i in doc.units if i in outcome.edits]
+    if not edits:
+        return doc.text
+    span = edits[0][0].span
+    assert span is not None
+    return apply_splices(span.source, [splice for _, splice in edits])
 
 
 def _stream(docs: Sequence[Document], texts: Sequence[str]) -> str:

@@ -1,7 +1,8 @@
-"""Reading input text into spans: where each item, and each part of the wrapper, stands.
+"""Input text: decoding, composing, and spans (where one resource's text stands in its source).
 
-Nothing here builds Python objects for the items: an item is a span of the source text plus its
-composed node. The pure core asks for an item's data only when the item can concern it.
+Nothing here builds Python objects for a resource until asked: a span is a stretch of the source
+text, composed and built into data on first use. The pure core asks for a resource's data only when
+a rule can concern it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,6 @@ from typing import Any
 import yaml
 
 from krm_fn.textedit import compose, content_end, line_after, plain_data
-
-RESOURCE_LIST_VERSIONS = (
-    "config.kubernetes.io/v1",
-    "config.kubernetes.io/v1beta1",
-    "config.kubernetes.io/v1alpha1",
-)
-_RELEASED = "tag:fn.kserve-pvc.dev,2026:released"  # the placeholder tag of a released span's node
 
 
 class InputError(Exception):
@@ -40,42 +34,51 @@ class NestingError(InputError):
 
 @dataclass
 class Span:
-    """One YAML node of the source text: ``text[start:end]``, whose first line starts at ``column``."""
+    """One YAML node of a source text: ``source[start:end]``, whose first line starts at ``column``.
+
+    Its node is composed from its own text on first use (a ResourceList's items are never composed
+    together: SPEC 7), unless the reader composed it already; its data is built on first use.
+    ``known`` holds top-level scalars read without composing (``kind``, ``apiVersion``).
+    """
 
     source: str = field(repr=False)
-    node: yaml.Node = field(repr=False)
     start: int
     end: int
     column: int
+    known: dict[str, str | None] | None = field(default=None, repr=False)
+    composed: yaml.Node | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, source: str, node: yaml.Node) -> Span:
-        """The span of ``node``, ending after the line its content ends on."""
+        """The span of a composed ``node`` of ``source``, ending after the line its content ends on."""
         start = int(node.start_mark.index)
-        return cls(source, node, start, line_after(source, content_end(node)), int(node.start_mark.column))
+        return cls(source, start, line_after(source, content_end(node)), int(node.start_mark.column), None, node)
 
     @property
     def text(self) -> str:
         """The span's text with its first line padded to its column: a standalone document."""
         return " " * self.column + self.source[self.start : self.end]
 
+    @property
+    def node(self) -> yaml.Node:
+        """The composed node (composed from :attr:`text` unless the reader composed it)."""
+        if self.composed is None:
+            self.composed = compose(self.text)
+        return self.composed
+
     @cached_property
     def data(self) -> Any:
         """Plain data of the node (built on first use)."""
-        if self.node.tag == _RELEASED:
-            return plain_data(compose(self.text))  # released before anyone asked: read it again
         return plain_data(self.node)
 
     def release(self) -> None:
-        """Let the composed node go (it is most of the memory of a large bundle); keep its marks.
-
-        ``data`` stays as built; ``scalar`` answers None afterwards.
-        """
-        node = self.node
-        self.node = yaml.ScalarNode(_RELEASED, "", node.start_mark, node.end_mark)
+        """Let the composed node go (it is most of the memory of an item); ``data`` stays as built."""
+        self.composed = None
 
     def scalar(self, key: str) -> str | None:
         """A top-level string value of a mapping node, read without building the whole item."""
+        if self.known is not None and key in self.known:
+            return self.known[key]
         if isinstance(self.node, yaml.MappingNode):
             for k, v in self.node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == key:
@@ -111,7 +114,7 @@ def json_to_yaml(text: str) -> str:
     return dump_plain(data)
 
 
-def _problem(err: yaml.YAMLError) -> InputError:
+def syntax_problem(err: yaml.YAMLError) -> InputError:
     """The one-line refusal for a syntax error; a NestingError when libyaml stopped at its depth."""
     mark = getattr(err, "problem_mark", None)
     what = getattr(err, "problem", None) or str(err).splitlines()[0]
@@ -128,7 +131,7 @@ def compose_single(text: str) -> yaml.Node | None:
     except yaml.YAMLError as err:
         if "expected a single document" in str(err):
             raise InputError("input holds more than one YAML document; a ResourceList is one") from None
-        raise _problem(err) from None
+        raise syntax_problem(err) from None
 
 
 def compose_documents(text: str, name: str) -> list[yaml.Node]:
@@ -136,81 +139,7 @@ def compose_documents(text: str, name: str) -> list[yaml.Node]:
     try:
         return [node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None]
     except yaml.YAMLError as err:
-        problem = _problem(err)
+        problem = syntax_problem(err)
         if isinstance(problem, NestingError):
             raise NestingError(f"{name}: {problem}", problem.line) from None
         raise InputError(f"{name}: {problem}") from None
-
-
-@dataclass
-class ResourceListInput:
-    """A parsed ResourceList (or v1 List): its text, root node and the spans that matter."""
-
-    text: str
-    newline: str
-    root: yaml.MappingNode
-    items: list[Span]
-    function_config: Any
-    results: list[Any]
-    is_list: bool
-
-    def entry(self, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-        """The (key, value) nodes of a top-level field."""
-        for k, v in self.root.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return k, v
-        return None
-
-    def detach_items(self) -> None:
-        """Drop the root's references to every item node but the last (``content_end`` reads it).
-
-        After this, an item's node lives only in its span, and ``Span.release`` frees it.
-        """
-        entry = self.entry("items")
-        if entry is not None and isinstance(entry[1], yaml.SequenceNode):
-            entry[1].value = entry[1].value[-1:]
-
-
-def read_resource_list(raw: bytes) -> ResourceListInput:
-    """Parse a ResourceList from bytes; InputError if it is not one at all."""
-    text, newline = decode(raw)
-    if not text.strip():
-        raise InputError("input is empty; expected a ResourceList")
-    text = json_to_yaml(text)
-    root = compose_single(text)
-    if not isinstance(root, yaml.MappingNode):
-        raise InputError("input is not a ResourceList: the top level is not a mapping")
-    if root.flow_style:
-        # A flow-style wrapper cannot take a block ``results:`` after it; answer it in block style,
-        # as JSON input is.
-        from krm_fn.scalars import dump_plain
-
-        text = dump_plain(plain_data(root))
-        root = compose_single(text)
-        assert isinstance(root, yaml.MappingNode)
-    top = Span.of(text, root)
-    kind, api = top.scalar("kind"), top.scalar("apiVersion")
-    is_list = kind == "List" and api == "v1"
-    if not is_list and (kind != "ResourceList" or api not in RESOURCE_LIST_VERSIONS):
-        raise InputError(
-            f"input is not a ResourceList ({f'kind {kind!r}' if kind else 'no kind'}, "
-            f"{f'apiVersion {api!r}' if api else 'no apiVersion'}); expected kind "
-            f"ResourceList of {', '.join(RESOURCE_LIST_VERSIONS)} or a v1 List"
-        )
-    parsed = ResourceListInput(text, newline, root, [], None, [], is_list)
-    items = parsed.entry("items")
-    if items is not None:
-        node = items[1]
-        if isinstance(node, yaml.SequenceNode):
-            parsed.items = [Span.of(text, item) for item in node.value]
-        elif not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
-            raise InputError("input is not a ResourceList: items is not a list")
-    for name in ("functionConfig", "results"):
-        entry = parsed.entry(name)
-        if entry is not None:
-            value = Span.of(text, entry[1]).data
-            if name == "functionConfig":
-                parsed.function_config = value
-            elif isinstance(value, list):
-                parsed.results = value
-    return parsed

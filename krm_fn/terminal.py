@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
 from krm_fn.source import InputError
@@ -45,7 +45,7 @@ def show(results: Sequence[Result], output: str = "table", quiet: bool = False) 
 def read_stdin() -> bytes:
     """stdin, but never more than one byte over the input limit: the guard reports the excess,
     and memory stays bounded however much is piped in. InputError when there is no stdin."""
-    from krm_fn.guard import Limits
+    from krm_fn.limits import Limits
 
     # A process started with fd 0 closed (``<&-``) has no sys.stdin at all.
     if sys.stdin is None:
@@ -62,8 +62,9 @@ def ensure_stdout() -> None:
         raise InputError("stdout is closed; nothing can be written (redirect it to a file or a pipe)")
 
 
-def write_stdout(text: str) -> None:
-    """Write ``text`` to stdout, byte for byte (no newline or encoding translation).
+def write_stdout(text: str | Iterable[str]) -> None:
+    """Write ``text`` (a string, or its pieces in order) to stdout, byte for byte (no newline or
+    encoding translation); pieces are encoded one at a time, so the output is never held twice.
 
     A reader that goes away early (``| head``) is an InputError, not a traceback: stdout is then
     pointed at /dev/null, so the interpreter's own flush at exit cannot fail again.
@@ -71,13 +72,15 @@ def write_stdout(text: str) -> None:
     ensure_stdout()
     try:
         sys.stdout.flush()
-        out, data = sys.stdout.buffer, memoryview(text.encode("utf-8"))
-        while data:
-            # A write can stop short (a pipe whose reader left mid-way): only the next one fails.
-            written = out.write(data)
-            if not written:
-                raise BrokenPipeError
-            data = data[written:]
+        out = sys.stdout.buffer
+        for piece in (text,) if isinstance(text, str) else text:
+            data = memoryview(piece.encode("utf-8"))
+            while data:
+                # A write can stop short (a pipe whose reader left mid-way): only the next one fails.
+                written = out.write(data)
+                if not written:
+                    raise BrokenPipeError
+                data = data[written:]
         out.flush()
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -120,6 +120,11 @@ class _Loader(yaml.CSafeLoader):
     resolve = staticmethod(functools.lru_cache(maxsize=2**14)(yaml.resolver.Resolver().resolve))
 
 
+def resolve_tag(value: str) -> str:
+    """The tag a plain scalar ``value`` resolves to under the safe loader (memoized)."""
+    return str(_Loader.resolve(yaml.ScalarNode, value, (True, False)))
+
+
 def compose(text: str) -> yaml.Node:
     """Compose one YAML document with libyaml, keeping positions."""
     node = yaml.compose(text, Loader=_Loader)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ class Transformed:
     ops: dict[int, list[Op]] = field(default_factory=dict)
     results: list[Result] = field(default_factory=list)
     expected: dict[int, Any] = field(default_factory=dict)
+    changed: int = 0  # resources changed (or that would be, in validate mode)
 
 
 def _original_uris(res: Resource, changes: Sequence[Change]) -> Change | None:
@@ -97,19 +98,25 @@ def _would(change: Change) -> str:
 def transform(
     resources: Sequence[Resource],
     spec: PolicySpec,
+    *,
     item_count: int | None = None,
     input_findings: Sequence[Result] = (),
     skipped: int = 0,
+    rewritten: Collection[int] = (),
+    summarize: bool = True,
 ) -> Transformed:
     """Run every rule on every selected resource; ``item_count`` is the bundle's size for the summary.
 
     ``input_findings`` (what the input checks found before the core ran: items held back or written
     out, limits) come first in the results and are counted in the summary; ``skipped`` is how many
-    documents of the input were not resources at all (render mode), for the summary.
+    documents of the input were not resources at all (render mode), for the summary;
+    ``rewritten`` are the indices of resources whose text changes anyway (anchors written out):
+    they count as changed (SPEC 4). Without ``summarize`` the caller adds the summary
+    (:func:`summary`, with :attr:`Transformed.changed`) after results of its own.
     """
     ctx = Context(spec=spec, resources=tuple(resources))
     out = Transformed(results=list(input_findings))
-    changed = 0
+    changed: set[int] = set(rewritten)
     for res in resources:
         if not is_selected(res, spec):
             continue
@@ -138,7 +145,7 @@ def transform(
             out.results.extend(findings)
             out.results.extend(checked)
             continue
-        changed += 1
+        changed.add(res.index)
         for change, path in zip(changes, _result_paths(res.data, changes), strict=True):
             fld = Field(path, change.current, change.proposed)
             if spec.mode == "validate":
@@ -159,7 +166,9 @@ def transform(
             out.ops[res.index] = ops
             out.expected[res.index] = new_data
     count = len(resources) if item_count is None else item_count
-    out.results.append(summary(count, changed, out.results, spec.mode, skipped))
+    out.changed = len(changed)
+    if summarize:
+        out.results.append(summary(count, out.changed, out.results, spec.mode, skipped))
     return out
 
 

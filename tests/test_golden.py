@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from krm_fn.pipeline import run_krm
+from krm_fn.krm import run_krm
 from krm_fn.source import InputError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from krm_fn.pipeline import run_krm
+from krm_fn.krm import run_krm
 
 
 def run(items: list[dict[str, Any]], **spec: Any) -> list[dict[str, Any]]:

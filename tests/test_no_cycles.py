@@ -12,7 +12,7 @@ import contextlib
 import gc
 from pathlib import Path
 
-from krm_fn.pipeline import run_krm
+from krm_fn.krm import run_krm
 from krm_fn.source import InputError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

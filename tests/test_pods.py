@@ -10,7 +10,7 @@ import yaml
 
 from krm_fn import validation
 from krm_fn.config import PolicySpec
-from krm_fn.pipeline import run_krm
+from krm_fn.krm import run_krm
 from krm_fn.resource import Resource
 from krm_fn.rules import Context, kserve_config
 from krm_fn.transform import transform
@@ -362,10 +362,10 @@ def test_schema_errors_name_the_field() -> None:
 
 def test_context_is_whole_bundle() -> None:
     """The cross-checks see PVCs even though they carry no pvc:// text."""
-    from krm_fn.pipeline import candidates
-    from krm_fn.source import read_resource_list
+    from krm_fn.driver import candidate
+    from krm_fn.resourcelist import read
 
     doc = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [pvc("c", "ReadWriteOnce")]}
-    spans = read_resource_list(yaml.safe_dump(doc).encode()).items
-    assert [r.kind for r in candidates(spans)] == ["PersistentVolumeClaim"]
+    spans = read(yaml.safe_dump(doc).encode())[0].items
+    assert [r.kind for i, s in enumerate(spans) if (r := candidate(i, s)) is not None] == ["PersistentVolumeClaim"]
     assert Context(PolicySpec()).resources == ()

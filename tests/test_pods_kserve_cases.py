@@ -26,7 +26,7 @@ import pytest
 import yaml
 from kserve_cases import CASE_FILES, CASE_IDS, DATA_DIR, load_case, omit_zero, storage_uri_env, tag_of
 
-from krm_fn.pipeline import run_krm
+from krm_fn.krm import run_krm
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

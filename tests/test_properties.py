@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tolerant_yaml import TolerantLoader
 
-from krm_fn.pipeline import Answer, run_krm
-from krm_fn.source import InputError, read_resource_list
+from krm_fn.krm import Answer, run_krm
+from krm_fn.resourcelist import read
+from krm_fn.source import InputError
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -208,8 +209,8 @@ def _changed_names(answer: Answer) -> set[str]:
 
 
 def _item_texts(raw: bytes) -> list[str]:
-    doc = read_resource_list(raw)
-    return [doc.text[s.start : s.end] for s in doc.items]
+    doc = read(raw)[0]
+    return [doc.text[start:end] for start, end in doc.extents]
 
 
 def _contract(answer: Answer) -> None:

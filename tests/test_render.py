@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from krm_fn.config import PolicySpec
 from krm_fn.discovery import discover, matches
-from krm_fn.guard import Limits
+from krm_fn.limits import Limits
 from krm_fn.render import STDIN, Source, run_render
 
 ISVC = """\
@@ -173,6 +173,14 @@ def test_krm_and_render_hold_back_and_expand_the_same_documents(tmp_path: Path) 
         render_results = json.loads(rendered.stderr)
         krm_results = yaml.safe_load(krm.stdout)["results"]
         assert rendered.returncode == krm.returncode, name
+        if name == "alias":
+            # SPEC 4: render passes a document no rule edits verbatim, anchors and all; the KRM
+            # output never carries them, so the item is written out (a warning, counted as changed).
+            assert rendered.stdout.decode() == text
+            assert [r["severity"] for r in render_results] == ["info"]
+            assert [r["severity"] for r in krm_results] == ["warning", "info"]
+            assert "1 changed" in krm_results[-1]["message"]
+            continue
         assert [r["severity"] for r in render_results] == [r["severity"] for r in krm_results], name
 
 
@@ -187,9 +195,19 @@ def test_directives_are_read_like_in_krm_mode(tmp_path: Path) -> None:
 # --- limits in every mode ------------------------------------------------------------------------
 
 
-def test_a_tighter_limit_in_render_changes_nothing_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_tighter_limit_in_render_changes_nothing(tmp_path: Path) -> None:
+    """One meaning in every mode (SECURITY.md): over a limit the config tightened, the run changes
+    nothing and says so in an error result naming the key (exit 1); the environment's ceilings
+    refuse the input (exit 2)."""
     (tmp_path / "a.yaml").write_text(ISVC.format(name="a"))
-    proc = run("render", "--set", "maxInputBytes=10", "a.yaml", cwd=tmp_path)
+    proc = run("render", "--output", "json", "--set", "maxInputBytes=10", "a.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == ISVC.format(name="a")
+    errors = [r for r in json.loads(proc.stderr) if r["severity"] == "error"]
+    assert [(r["field"]["path"], r["message"]) for r in errors] == [
+        ("maxInputBytes", f"functionConfig: the input is {len(ISVC.format(name='a'))} bytes, over maxInputBytes: 10")
+    ]
+    proc = run("render", "a.yaml", cwd=tmp_path, KSERVE_PVC_FN_MAX_INPUT_BYTES="10")
     one_line_refusal(proc, "a.yaml is larger than the limit of 10 bytes")
     assert proc.stdout == b""
 
@@ -310,9 +328,9 @@ def test_untouched_documents_come_out_as_they_went_in(docs: list[tuple[str, str,
         parts.append(("---" + comment + "\n" if n or comment else "") + body)
     text = "".join(parts)
     spec = PolicySpec()
-    out = run_render([Source(STDIN, text.encode())], spec, Limits())
+    out = run_render([Source(STDIN, text.encode())], spec, Limits(), allow_empty=True)
     assert out.stream == text
-    again = run_render([Source(STDIN, out.stream.encode())], spec, Limits())
+    again = run_render([Source(STDIN, out.stream.encode())], spec, Limits(), allow_empty=True)
     assert again.stream == out.stream
 
 

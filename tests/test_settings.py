@@ -2,7 +2,7 @@
 
 SPEC 3.7: the fast path may check a well-formed config without importing pydantic, provided both
 paths accept and reject the same configs. Whatever the fast path does not take goes to pydantic,
-so the run as a whole (``pipeline.configure``) must agree with pydantic alone on every config;
+so the run as a whole (``driver.configure``) must agree with pydantic alone on every config;
 and what the fast path takes, pydantic takes too, with the same settings (compared as JSON, so
 ``True`` and ``1`` differ). A generator of well-formed configs checks that the fast path does take
 them: it is not a path that only ever says "ask pydantic".
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from krm_fn import config, docs, pipeline
+from krm_fn import config, docs, driver
 from krm_fn.settings import SCHEMA_FILE, VALIDATED, Settings, well_formed
 
 API = "fn.kserve-pvc.dev/v1alpha1"
@@ -159,7 +159,7 @@ def _check(fc: Any, overrides: dict[str, Any] | None = None) -> bool:
         assert ref is not None, "the fast path took a config that pydantic rejects"
         assert errors == []
         _same_settings(fast, ref)
-    whole, whole_errors = pipeline.configure(fc, overrides)
+    whole, whole_errors = driver.configure(fc, overrides)
     assert [r.to_dict() for r in whole_errors] == [r.to_dict() for r in errors]
     assert (whole is None) == (ref is None)
     if whole is not None and ref is not None:

@@ -517,7 +517,9 @@ def _old_libyaml_env() -> dict[str, str]:
 
 
 def test_the_older_libyaml_is_the_one_loaded() -> None:
-    code = "import yaml._yaml; from krm_fn import guard; print(yaml._yaml.get_version(), guard.LIBYAML_LIMITS_NESTING)"
+    code = (
+        "import yaml._yaml; from krm_fn import limits; print(yaml._yaml.get_version(), limits.LIBYAML_LIMITS_NESTING)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

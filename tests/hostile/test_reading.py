@@ -1,4 +1,5 @@
-"""Unit tests of krm_fn/guard.py: limit settings, the depth checks, the findings handed to the core."""
+"""Unit tests of the limits (krm_fn/limits.py) and the ResourceList reader (krm_fn/resourcelist.py):
+limit settings, the depth checks, the findings handed to the core."""
 
 from __future__ import annotations
 
@@ -7,37 +8,36 @@ from typing import Any
 import pytest
 import yaml
 
-from krm_fn import guard
+from krm_fn import limits, resourcelist
 from krm_fn.config import PolicySpec
-from krm_fn.guard import LimitError, Limits, Measure
+from krm_fn.limits import LimitError, Limits, Measure
 from krm_fn.results import Result
-from krm_fn.source import read_resource_list
 from krm_fn.transform import transform
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 
 
 def test_limits_default_and_from_env() -> None:
-    assert Limits.from_env({}) == Limits(256 * 2**20, guard.DEFAULT_MAX_ALIASES, guard.DEFAULT_MAX_DEPTH)
-    env = {guard.ENV_MAX_INPUT_BYTES: "1_000", guard.ENV_MAX_ALIASES: "7", guard.ENV_MAX_DEPTH: " 50 "}
+    assert Limits.from_env({}) == Limits(256 * 2**20, limits.DEFAULT_MAX_ALIASES, limits.DEFAULT_MAX_DEPTH)
+    env = {limits.ENV_MAX_INPUT_BYTES: "1_000", limits.ENV_MAX_ALIASES: "7", limits.ENV_MAX_DEPTH: " 50 "}
     assert Limits.from_env(env) == Limits(1000, 7, 50)
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "x", "1e3", "1.5"])
 def test_limits_refuse_bad_values(value: str) -> None:
     with pytest.raises(LimitError, match="not a positive whole number"):
-        Limits.from_env({guard.ENV_MAX_DEPTH: value})
+        Limits.from_env({limits.ENV_MAX_DEPTH: value})
 
 
 def test_depth_setting_is_capped() -> None:
     with pytest.raises(LimitError, match="highest safe value"):
-        Limits.from_env({guard.ENV_MAX_DEPTH: str(guard.HARD_MAX_DEPTH + 1)})
+        Limits.from_env({limits.ENV_MAX_DEPTH: str(limits.HARD_MAX_DEPTH + 1)})
 
 
 def test_exact_depth_stops_early_on_a_huge_input() -> None:
-    assert guard.exact_depth_over(b"[" * 5_000_000, 100) == 1
-    assert guard.exact_depth_over(b"a:\n  b:\n  - [1]\n", 3) == 3
-    assert guard.exact_depth_over(b"a:\n  b:\n  - [1]\n", 4) == 0
+    assert limits.exact_depth_over(b"[" * 5_000_000, 100) == 1
+    assert limits.exact_depth_over(b"a:\n  b:\n  - [1]\n", 3) == 3
+    assert limits.exact_depth_over(b"a:\n  b:\n  - [1]\n", 4) == 0
 
 
 def test_input_findings_come_first_and_are_counted_in_the_summary() -> None:
@@ -58,17 +58,17 @@ class _Spec:
 
 
 def test_functionconfig_limits_only_tighten() -> None:
-    found = guard.exceeds(Measure(10, 3, 0), _Spec())
+    found = limits.exceeds(Measure(10, 3, 0), _Spec())
     assert [(r.severity, r.message) for r in found] == [
         ("error", "functionConfig: the input is 10 bytes, over maxInputBytes: 5"),
         ("error", "functionConfig: the input nests 3 levels deep, over maxDepth: 2"),
     ]
-    assert guard.exceeds(Measure(10, 3, 0), None) == []
+    assert limits.exceeds(Measure(10, 3, 0), None) == []
 
 
 def test_held_item_is_never_built() -> None:
     raw = (HEAD + "items:\n- {kind: InferenceService, spec: !!python/object/apply:os.system [x]}\n").encode()
-    doc, screened = guard.screen(raw, read_resource_list, Limits())
+    doc, screened = resourcelist.read(raw, Limits())
     assert screened.held == {0}
     assert doc.items[0].data is None
     assert doc.items[0].scalar("kind") is None
@@ -80,25 +80,29 @@ def test_held_item_is_never_built() -> None:
 def test_expanded_item_reads_back_as_the_same_data() -> None:
     text = HEAD + "items:\n- a: &x {b: [1, 2]}\n  c: *x\n  <<: {d: 4}\n- {kind: ConfigMap}\n"
     before = yaml.safe_load(text)["items"]
-    doc, screened = guard.screen(text.encode(), read_resource_list, Limits())
-    assert "&" not in doc.text
-    assert "*" not in doc.text
-    assert yaml.safe_load(doc.text)["items"] == before
-    assert doc.text.endswith("- {kind: ConfigMap}\n")
+    from krm_fn.krm import run_krm
+
+    _, screened = resourcelist.read(text.encode(), Limits())
+    out = run_krm(text.encode()).stdout
+    assert "&" not in out
+    assert "*" not in out
+    assert yaml.safe_load(out)["items"] == before
+    assert "- {kind: ConfigMap}\n" in out
+    assert screened.expanded == {0}
     assert [r.severity for r in screened.findings] == ["warning"]
 
 
 def test_depth_is_measured_exactly_on_the_tree() -> None:
     raw = (HEAD + "items:\n- {a: [[{b: 1}]]}\nfunctionConfig: {x: [1]}\n").encode()
-    _, screened = guard.screen(raw, read_resource_list, Limits())
+    _, screened = resourcelist.read(raw, Limits())
     assert screened.measure.depth == 6  # root, items, the item, a, its inner list, {b: 1}
     with pytest.raises(LimitError, match="nested more than 5 levels"):
-        guard.screen(raw, read_resource_list, Limits(max_depth=5))
+        resourcelist.read(raw, Limits(max_depth=5))
 
 
 def test_libyaml_limits_nesting_on_the_locked_pyyaml() -> None:
     """The locked PyYAML bundles libyaml 0.2.6, whose scanner refuses more than 1,000 levels."""
-    assert guard.LIBYAML_LIMITS_NESTING
+    assert limits.LIBYAML_LIMITS_NESTING
 
 
 @pytest.mark.parametrize(
@@ -112,15 +116,15 @@ def test_libyaml_limits_nesting_on_the_locked_pyyaml() -> None:
 def test_libyaml_refusal_is_told_as_the_depth_limit(body: str) -> None:
     raw = (HEAD + "items:\n" + body).encode()
     with pytest.raises(LimitError, match=r"^input is nested more than 256 levels deep \(line \d+; set KSERVE_PVC"):
-        guard.screen(raw, read_resource_list, Limits())
+        resourcelist.read(raw, Limits())
 
 
 @pytest.mark.parametrize("libyaml_limits", [True, False])
 def test_a_wide_shallow_bundle_is_read_either_way(monkeypatch: pytest.MonkeyPatch, libyaml_limits: bool) -> None:
     """Many flow maps in one bundle: thousands of brackets, yet a shallow tree."""
-    monkeypatch.setattr(guard, "LIBYAML_LIMITS_NESTING", libyaml_limits)
+    monkeypatch.setattr(limits, "LIBYAML_LIMITS_NESTING", libyaml_limits)
     raw = (HEAD + "items:\n" + "- {kind: ConfigMap, data: {a: b}}\n" * 3_000).encode()
-    doc, screened = guard.screen(raw, read_resource_list, Limits())
+    doc, screened = resourcelist.read(raw, Limits())
     assert len(doc.items) == 3_000
     assert screened.measure.depth == 4
 
@@ -130,11 +134,12 @@ def test_an_older_libyaml_gets_the_exact_count_before_composing(monkeypatch: pyt
 
     tests/hostile/test_old_libyaml.py runs this for real against libyaml 0.2.5.
     """
-    monkeypatch.setattr(guard, "LIBYAML_LIMITS_NESTING", False)
+    monkeypatch.setattr(limits, "LIBYAML_LIMITS_NESTING", False)
 
-    def never(raw: bytes) -> Any:
+    def never(text: str) -> Any:
         raise AssertionError("composed")
 
+    monkeypatch.setattr(resourcelist, "compose_single", never)
     raw = (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode()
     with pytest.raises(LimitError, match=r"nested more than 256 levels deep \(line 4;"):
-        guard.screen(raw, never, Limits())
+        resourcelist.read(raw, Limits())
