@@ -17,6 +17,10 @@ from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_
 
 #: ``1``: print every result as a table on stderr in KRM mode; ``0``: never print the table.
 TABLE_ENV = "KSERVE_PVC_FN_TABLE"
+WAITING = (
+    "kserve-pvc-fn: waiting for a ResourceList on stdin (end it with Ctrl-D); "
+    "`kserve-pvc-fn --help` lists the commands (render, check)"
+)
 
 
 def run_function() -> int:
@@ -26,6 +30,9 @@ def run_function() -> int:
 
     try:
         ensure_stdout()
+        if sys.stdin is not None and sys.stdin.isatty():
+            # Someone typed the bare command: say what it waits for rather than hang silently.
+            say(WAITING)
         answer = run_krm(read_stdin())
         write_stdout(answer.pieces)
     except InputError as err:

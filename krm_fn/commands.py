@@ -236,14 +236,25 @@ _DISCOVERY = f"""
 Directories are walked for *.yaml and *.yml, without hidden folders and files; {IGNORE_FILE}
 (one glob a line) and --exclude leave out more. kustomization.yaml, Kptfile and documents that are
 not Kubernetes objects (no apiVersion and kind: CI workflows, mkdocs.yml) are skipped and counted.
-Every document on stdin is a resource.
+Every document on stdin is a resource; a `# Source: PATH` comment (helm template) names its file.
+Lists (kind List, any kind ending in List with items, a ResourceList) are opened: their items are
+the resources, edited inside the List.
 """
+
+
+_EXIT_CODES = (
+    "\b\nExit codes:\n"
+    "  0  no error results\n"
+    "  1  error results (render still writes the stream), or an invalid config (no stream)\n"
+    "  2  input refused: nothing to read (no Kubernetes resources; see --allow-empty), a path that\n"
+    "     cannot be read, a file that is not text, or a limit from the environment\n"
+)
 
 
 @cli.command(
     help="Render plain YAML files, directories or stdin (-) to one multi-document stream.\n" + _DISCOVERY,
     epilog="\b\nExamples:\n  kserve-pvc-fn render manifests/ > hydrated.yaml\n"
-    "  kustomize build overlays/prod | kserve-pvc-fn render --set mountMode=copy -",
+    "  kustomize build overlays/prod | kserve-pvc-fn render --set mountMode=copy -\n\n" + _EXIT_CODES,
 )
 @_shared
 def render(**options: Any) -> None:
@@ -253,7 +264,8 @@ def render(**options: Any) -> None:
 
 @cli.command(
     help="Like render with mode validate: report every change as an error, write no stream.\n" + _DISCOVERY,
-    epilog="\b\nExamples:\n  kserve-pvc-fn check manifests/\n  kserve-pvc-fn check --set fileUris=error k8s/",
+    epilog="\b\nExamples:\n  kserve-pvc-fn check manifests/\n  kserve-pvc-fn check --set fileUris=error k8s/\n\n"
+    + _EXIT_CODES,
 )
 @_shared
 def check(**options: Any) -> None:

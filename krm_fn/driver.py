@@ -171,4 +171,7 @@ def run(
                 )
             )
     out.results.append(summary(count, out.changed, out.results, spec.mode, skipped))
+    for unit in units:
+        if unit.span is not None:
+            unit.span.forget()  # judged and edited: from here on the formats only write text
     return Run(out.results, edits)

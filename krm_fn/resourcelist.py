@@ -136,10 +136,15 @@ def _wrapper(text: str, scan: Scan, limits: Limits) -> tuple[yaml.MappingNode, A
 
 
 def read(raw: bytes, limits: Limits | None = None) -> tuple[ResourceListInput, Screened]:
-    """Read a ResourceList with every check applied; InputError (exit 2) when it is refused."""
+    """Read a ResourceList with every check applied; InputError (exit 2) when it is refused.
+
+    A bytearray ``raw`` is cleared once decoded: the text is all that is needed from then on.
+    """
     limits = limits or Limits.from_env()
     measure = check_raw(raw, limits)
     text, newline = decode(raw)
+    if isinstance(raw, bytearray):
+        raw.clear()
     if not text.strip():
         raise InputError("input is empty; expected a ResourceList")
     text = json_to_yaml(text)
@@ -169,6 +174,8 @@ def read(raw: bytes, limits: Limits | None = None) -> tuple[ResourceListInput, S
     if entry is not None and not isinstance(entry, yaml.SequenceNode) and not null:
         raise InputError("input is not a ResourceList: items is not a list")
     end = max([content_end(root), *(u.end for u in scan.units)])
+    if isinstance(entry, yaml.SequenceNode):
+        entry.value = []  # the blanked items' nodes: nothing reads them, and they are many
     doc = ResourceListInput(text, newline, root, [], [], function_config, results, is_list, end)
     measure.depth, measure.aliased_nodes = scan.depth, scan.aliased_nodes
     out = Screened(measure=measure)

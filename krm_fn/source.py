@@ -75,6 +75,11 @@ class Span:
         """Let the composed node go (it is most of the memory of an item); ``data`` stays as built."""
         self.composed = None
 
+    def forget(self) -> None:
+        """Let the node and the data go: the span is only written from here on."""
+        self.composed = None
+        self.__dict__.pop("data", None)
+
     def scalar(self, key: str) -> str | None:
         """A top-level string value of a mapping node, read without building the whole item."""
         if self.known is not None and key in self.known:
@@ -88,10 +93,9 @@ class Span:
 
 def decode(raw: bytes) -> tuple[str, str]:
     """Bytes to text (UTF-8, BOM tolerated) and the input's newline style."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     try:
-        text = raw.decode("utf-8")
+        text = str(memoryview(raw)[start:], "utf-8")  # no copy of the bytes for the BOM
     except UnicodeDecodeError as err:
         raise InputError(f"input is not UTF-8 text (byte {err.start})") from None
     if "\x00" in text:

@@ -221,3 +221,56 @@ def test_a_missing_kind_or_apiversion_is_named_in_words() -> None:
     assert proc.returncode == 2
     assert b"(no kind, no apiVersion)" in proc.stderr
     assert b"None" not in proc.stderr
+
+
+def test_the_bare_command_on_a_terminal_says_what_it_waits_for() -> None:
+    """Typed at a prompt, the KRM function says it reads stdin instead of hanging silently."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "krm_fn"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    os.close(slave)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # said before anything is typed
+        os.write(master, b"\x04")  # Ctrl-D: the end of the input
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+    assert b"waiting for a ResourceList on stdin" in line
+    assert proc.returncode == 2
+    assert b"input is empty" in rest
+
+
+@pytest.mark.parametrize("command", ["render", "check"])
+def test_render_and_check_help_list_the_exit_codes(command: str) -> None:
+    out = run(command, "--help").stdout.decode()
+    assert "Exit codes:" in out
+    assert "2  input refused: nothing to read" in out
+
+
+@pytest.mark.parametrize(
+    ("stdin", "args"),
+    [
+        (b"", ("render", "-")),
+        (b"# only a comment\n---\n", ("check", "-")),
+    ],
+)
+def test_nothing_to_read_is_never_a_success(stdin: bytes, args: tuple[str, ...]) -> None:
+    """A failed `kustomize build | kserve-pvc-fn check -` must not turn a gate green (SPEC 5.1)."""
+    proc = run(*args, stdin=stdin)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert proc.stderr.decode() == "kserve-pvc-fn: no Kubernetes resources in the input\n"
+    allowed = run(args[0], "--allow-empty", *args[1:], stdin=stdin)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_an_empty_directory_is_nothing_to_read(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "krm_fn", "check", str(tmp_path)], capture_output=True, check=False, timeout=60
+    )
+    assert proc.returncode == 2
+    assert b"no Kubernetes resources in the input" in proc.stderr
