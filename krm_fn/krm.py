@@ -39,13 +39,13 @@ class Answer:
         return self.run.exit_code(prior)
 
 
-def run_krm(raw: bytes) -> Answer:
+def run_krm(raw: bytes | bytearray) -> Answer:
     """Run the KRM function on a ResourceList; InputError (exit 2) propagates to the CLI."""
     with bulk_allocation():
         return _run_krm(raw)
 
 
-def _run_krm(raw: bytes) -> Answer:
+def _run_krm(raw: bytes | bytearray) -> Answer:
     doc, screened = read(raw)  # limits and hostile-input checks, item by item
     del raw
     units = [Unit(None if i in screened.held else span) for i, span in enumerate(doc.items)]

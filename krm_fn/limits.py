@@ -107,14 +107,14 @@ class Measure:
     aliased_nodes: int = 0
 
 
-def exact_depth_over(raw: bytes, limit: int) -> int:
+def exact_depth_over(raw: bytes | bytearray, limit: int) -> int:
     """The line of the first collection nested deeper than ``limit``, or 0 when none is.
 
     libyaml's event parser does not recurse, so this is safe on any input.
     """
     depth = 0
     try:
-        for ev in yaml.parse(raw, Loader=yaml.CSafeLoader):
+        for ev in yaml.parse(bytes(raw), Loader=yaml.CSafeLoader):
             if isinstance(ev, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limit:
@@ -132,7 +132,7 @@ def exact_depth_over(raw: bytes, limit: int) -> int:
     return 0
 
 
-def _json_duplicates(raw: bytes) -> str | None:
+def _json_duplicates(raw: bytes | bytearray) -> str | None:
     """The first duplicate key of JSON input (``json.loads`` would keep the last one silently)."""
     stripped = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith((b"{", b"[")):
@@ -154,7 +154,7 @@ def _json_duplicates(raw: bytes) -> str | None:
     return found[0] if found else None
 
 
-def check_raw(raw: bytes, limits: Limits, name: str = "input") -> Measure:
+def check_raw(raw: bytes | bytearray, limits: Limits, name: str = "input") -> Measure:
     """Size and depth limits, and JSON duplicate keys, before any YAML is composed."""
     if len(raw) > limits.max_input_bytes:
         raise LimitError(

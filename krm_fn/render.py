@@ -59,7 +59,7 @@ class Source:
     """One input: a file's name and bytes, or stdin's."""
 
     name: str
-    raw: bytes
+    raw: bytes | bytearray
 
     @property
     def is_stdin(self) -> bool:

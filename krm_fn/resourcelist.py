@@ -135,7 +135,7 @@ def _wrapper(text: str, scan: Scan, limits: Limits) -> tuple[yaml.MappingNode, A
     return root, values.get("functionConfig"), values.get("results", [])
 
 
-def read(raw: bytes, limits: Limits | None = None) -> tuple[ResourceListInput, Screened]:
+def read(raw: bytes | bytearray, limits: Limits | None = None) -> tuple[ResourceListInput, Screened]:
     """Read a ResourceList with every check applied; InputError (exit 2) when it is refused.
 
     A bytearray ``raw`` is cleared once decoded: the text is all that is needed from then on.

@@ -91,7 +91,7 @@ class Span:
         return None
 
 
-def decode(raw: bytes) -> tuple[str, str]:
+def decode(raw: bytes | bytearray) -> tuple[str, str]:
     """Bytes to text (UTF-8, BOM tolerated) and the input's newline style."""
     start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     try:
