@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from krm_fn.config import PolicySpec
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     """One resource as a format read it: its span (None when held back), and where it came from.
 

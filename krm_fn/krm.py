@@ -62,5 +62,5 @@ def _run_krm(raw: bytes | bytearray) -> Answer:
         elif i in screened.expanded:
             span = doc.items[i]
             splices.append(Splice(start, end, span.source[span.start : span.end]))
-    pieces = write_resource_list(doc, splices, [r.to_dict() for r in outcome.results])
+    pieces = write_resource_list(doc, splices, outcome.results)
     return Answer(pieces, outcome.results, doc.results, outcome)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -32,7 +33,24 @@ def edit_span(span: Span, ops: Sequence[Op], newline: str, expected: Any = None)
     return Splice(span.start, span.end, new[span.column :]), in_place
 
 
-def _results_splice(doc: ResourceListInput, results: Sequence[dict[str, Any]]) -> Splice | None:
+@dataclass(frozen=True)
+class Insert:
+    """Like a Splice, but its new text comes in pieces, made while they are written."""
+
+    start: int
+    end: int
+    pieces: Iterable[str]
+
+
+def _result_lines(results: Sequence[Any], col: int, nl: str, head: str = "") -> Iterator[str]:
+    """The block sequence of ``results`` at column ``col``, one result at a time."""
+    yield head
+    for result in results:
+        data = result.to_dict() if hasattr(result, "to_dict") else result
+        yield nl.join(sequence_lines([data], col, Layout())) + nl
+
+
+def _results_splice(doc: ResourceListInput, results: Sequence[Any]) -> Insert | None:
     if not results:
         return None
     nl = doc.newline
@@ -40,19 +58,17 @@ def _results_splice(doc: ResourceListInput, results: Sequence[dict[str, Any]]) -
     if entry is not None and isinstance(entry[1], yaml.SequenceNode) and not entry[1].flow_style:
         seq = entry[1]
         pos = line_after(doc.text, content_end(seq))
-        lines = sequence_lines(results, seq.start_mark.column, Layout())
         prefix = "" if doc.text[pos - 1] == "\n" else nl
-        return Splice(pos, pos, prefix + nl.join(lines) + nl)
+        return Insert(pos, pos, _result_lines(results, seq.start_mark.column, nl, prefix))
     col = doc.root.start_mark.column
-    lines = sequence_lines(results, col, Layout())
-    body = " " * col + "results:" + nl + nl.join(lines) + nl
+    head = " " * col + "results:" + nl
     if entry is not None:
         # ``results: []`` or ``results:`` with nothing: replace the key's whole entry.
         start = entry[0].start_mark.index - entry[0].start_mark.column
-        return Splice(start, line_after(doc.text, entry[1].end_mark.index), body)
+        return Insert(start, line_after(doc.text, entry[1].end_mark.index), _result_lines(results, col, nl, head))
     pos = line_after(doc.text, doc.content_end)
     prefix = "" if doc.text[pos - 1] == "\n" else nl
-    return Splice(pos, pos, prefix + body)
+    return Insert(pos, pos, _result_lines(results, col, nl, prefix + head))
 
 
 def _items_splice(doc: ResourceListInput) -> Splice | None:
@@ -88,13 +104,16 @@ def _tail(text: str) -> str:
     return text
 
 
-def spliced(text: str, splices: Iterable[Splice], start: int = 0, end: int | None = None) -> Iterator[str]:
+def spliced(text: str, splices: Iterable[Splice | Insert], start: int = 0, end: int | None = None) -> Iterator[str]:
     """``text[start:end]`` with ``splices`` applied, in pieces of at most :data:`CHUNK` characters."""
     end = len(text) if end is None else end
     pos = start
     for sp in sorted(splices, key=lambda s: (s.start, s.end)):  # sorted() is stable
         yield from _pieces(text, pos, sp.start)
-        yield sp.new
+        if isinstance(sp, Insert):
+            yield from sp.pieces
+        else:
+            yield sp.new
         pos = sp.end
     yield from _pieces(text, pos, end)
 
@@ -105,13 +124,16 @@ def _pieces(text: str, start: int, end: int) -> Iterator[str]:
 
 
 def write_resource_list(
-    doc: ResourceListInput, item_splices: Sequence[Splice], results: Sequence[dict[str, Any]]
+    doc: ResourceListInput, item_splices: Sequence[Splice], results: Sequence[Any]
 ) -> Iterator[str]:
-    """The output ResourceList text, in pieces (SPEC 7: streamed, not built as one string)."""
+    """The output ResourceList text, in pieces (SPEC 7: streamed, not built as one string).
+
+    ``results`` are Result objects (or their dicts), written one at a time.
+    """
     text = doc.text
     begin = doc.root.start_mark.index - doc.root.start_mark.column
     end = line_after(text, doc.content_end)
-    splices = list(item_splices)
+    splices: list[Splice | Insert] = list(item_splices)
     for extra in (_items_splice(doc), _results_splice(doc, results)):
         if extra is not None:
             splices.append(extra)

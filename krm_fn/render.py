@@ -289,7 +289,7 @@ def _expanded(node: yaml.Node, newline: str) -> yaml.Node:
 def _unit(doc: Document, span: Span, anchors: bool, out: _Read) -> None:
     """One resource of a document: read just enough for the rules, then let its node go."""
     kind, api = span.scalar("kind"), span.scalar("apiVersion")
-    span.known = {"kind": kind, "apiVersion": api}
+    span.known = (kind, api)
     ref = node_ref(span.node)[0] if anchors else None
     if kind and interesting(kind, span.source[span.start : span.end]):
         _ = span.data  # built now, while the node is here

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import yaml
@@ -38,6 +37,9 @@ RESOURCE_LIST_VERSIONS = (
 )
 #: An item sits at depth 3: the root mapping, then the items sequence.
 _ITEM_DEPTH = 3
+#: Inputs larger than this give the memory freed by reading back (``ctypes`` costs a small input's
+#: start-up time more than its memory is worth).
+_TRIM_OVER = 4 << 20
 
 
 @dataclass
@@ -65,11 +67,13 @@ class ResourceListInput:
 class HeldSpan(Span):
     """An item held back: it reads as no kind and no data, so no rule ever builds or edits it."""
 
+    __slots__ = ()
+
     def scalar(self, key: str) -> str | None:
         """Nothing: a held item has no kind a rule could match."""
         return None
 
-    @cached_property
+    @property
     def data(self) -> Any:
         """Nothing: a held item is never constructed."""
         return None
@@ -180,7 +184,24 @@ def read(raw: bytes | bytearray, limits: Limits | None = None) -> tuple[Resource
     measure.depth, measure.aliased_nodes = scan.depth, scan.aliased_nodes
     out = Screened(measure=measure)
     _items(doc, scan.units, limits, out)
+    if len(text) > _TRIM_OVER:
+        give_back_freed_memory()
     return doc, out
+
+
+def give_back_freed_memory() -> None:
+    """Hand the heap pages freed by reading (the raw bytes, the wrapper's copy) back to the system.
+
+    glibc keeps freed heap memory for reuse, but Python's small objects come from arenas of their
+    own, so the pages stay in the process's resident size for nothing (measured: a third of the
+    peak of a 50 MB bundle). Elsewhere (musl, macOS) there is nothing to call, and nothing to do.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _items(doc: ResourceListInput, units: list[Unit], limits: Limits, out: Screened) -> None:
@@ -189,7 +210,7 @@ def _items(doc: ResourceListInput, units: list[Unit], limits: Limits, out: Scree
     anchored: list[int] = []
     for i, unit in enumerate(units):
         end = line_after(text, unit.end)
-        known: dict[str, str | None] = {"kind": unit.kind, "apiVersion": unit.api_version}
+        known = (unit.kind, unit.api_version)
         span = Span(text, unit.start, end, unit.column, known)
         doc.extents.append((unit.start, end))
         if unit.suspect or unit.anchors:

@@ -18,7 +18,7 @@ _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceRef:
     """Which resource a result is about."""
 
@@ -48,7 +48,7 @@ class ResourceRef:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Field:
     """Which field a result is about, with its current and proposed value."""
 
@@ -66,7 +66,7 @@ class Field:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class File:
     """Where the resource came from, as the orchestrator recorded it."""
 
@@ -95,7 +95,7 @@ class File:
         return {"path": self.path, "index": self.index}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     """One finding or change. Every result carries an explicit severity."""
 

@@ -21,6 +21,7 @@ It is also used on a single document (``items=False``): then only the aliases an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -35,9 +36,9 @@ _STR = "tag:yaml.org,2002:str"
 _PLAIN_TAGS = SAFE_TAGS | {"!"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
-    """One item of the ResourceList as the scan found it."""
+    """One item of the ResourceList as the scan found it (one per item of a bundle: slots)."""
 
     start: int  # index of its first character in the text
     column: int
@@ -231,9 +232,9 @@ class Scan:
         if unit is None:
             self.root_scalars.setdefault(key, ev.value)
         elif key == "kind" and unit.kind is None:
-            unit.kind = ev.value
+            unit.kind = intern(ev.value)  # a handful of kinds, read once per item
         elif key == "apiVersion" and unit.api_version is None:
-            unit.api_version = ev.value
+            unit.api_version = intern(ev.value)
 
     def _alias(self, ev: Any, anchor: str, stack: list[_Frame], size: int, height: int) -> None:
         if any(f.anchor == anchor for f in stack):

@@ -8,8 +8,6 @@ a rule can concern it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import yaml
@@ -32,21 +30,39 @@ class NestingError(InputError):
         self.line = line
 
 
-@dataclass
+_UNBUILT: Any = object()
+
+
 class Span:
     """One YAML node of a source text: ``source[start:end]``, whose first line starts at ``column``.
 
     Its node is composed from its own text on first use (a ResourceList's items are never composed
     together: SPEC 7), unless the reader composed it already; its data is built on first use.
-    ``known`` holds top-level scalars read without composing (``kind``, ``apiVersion``).
+    ``known`` holds the top-level ``kind`` and ``apiVersion`` when the reader read them without
+    composing. One exists per item of a bundle, so it has slots and no per-instance dict.
     """
 
-    source: str = field(repr=False)
-    start: int
-    end: int
-    column: int
-    known: dict[str, str | None] | None = field(default=None, repr=False)
-    composed: yaml.Node | None = field(default=None, repr=False)
+    __slots__ = ("_data", "column", "composed", "end", "known", "source", "start")
+
+    def __init__(  # noqa: PLR0917 - a record of where a node stands
+        self,
+        source: str,
+        start: int,
+        end: int,
+        column: int,
+        known: tuple[str | None, str | None] | None = None,
+        composed: yaml.Node | None = None,
+    ) -> None:
+        self.source = source
+        self.start = start
+        self.end = end
+        self.column = column
+        self.known = known  # (kind, apiVersion)
+        self.composed = composed
+        self._data: Any = _UNBUILT
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(start={self.start}, end={self.end}, column={self.column})"
 
     @classmethod
     def of(cls, source: str, node: yaml.Node) -> Span:
@@ -66,10 +82,12 @@ class Span:
             self.composed = compose(self.text)
         return self.composed
 
-    @cached_property
+    @property
     def data(self) -> Any:
         """Plain data of the node (built on first use)."""
-        return plain_data(self.node)
+        if self._data is _UNBUILT:
+            self._data = plain_data(self.node)
+        return self._data
 
     def release(self) -> None:
         """Let the composed node go (it is most of the memory of an item); ``data`` stays as built."""
@@ -78,12 +96,12 @@ class Span:
     def forget(self) -> None:
         """Let the node and the data go: the span is only written from here on."""
         self.composed = None
-        self.__dict__.pop("data", None)
+        self._data = _UNBUILT
 
     def scalar(self, key: str) -> str | None:
         """A top-level string value of a mapping node, read without building the whole item."""
-        if self.known is not None and key in self.known:
-            return self.known[key]
+        if self.known is not None and key in ("kind", "apiVersion"):
+            return self.known[0] if key == "kind" else self.known[1]
         if isinstance(self.node, yaml.MappingNode):
             for k, v in self.node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == key:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 import yaml
@@ -94,7 +95,9 @@ class _Builder:
             for k, v in n.value:
                 if type(k) is not scalar_node or k.tag not in known_tags:
                     raise _Unusual  # a collection, merge (<<) or value (=) key: PyYAML's rules
-                key = k.value if k.tag == _STR else self.scalar(k)
+                # Keys repeat across every item of a bundle (``metadata``, ``name``...): one string
+                # each, not one per occurrence, is most of what the data of many items costs.
+                key = intern(k.value) if k.tag == _STR else self.scalar(k)
                 value[key] = v.value if type(v) is scalar_node and v.tag == _STR else build(v)
         elif isinstance(n, yaml.ScalarNode):
             value = n.value if tag == _STR else self.scalar(n)
