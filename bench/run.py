@@ -35,6 +35,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import memory
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 SIZES = (5, 100, 1000, 10000)
@@ -322,8 +325,13 @@ def _verdict(t: Target) -> str:
     return "**no**" if t.required else "not yet"
 
 
-def results_md(
-    table_text: str, met: list[Target], rounds: int, load: tuple[float, float], note: str | None = None
+def results_md(  # noqa: PLR0917
+    table_text: str,
+    met: list[Target],
+    rounds: int,
+    load: tuple[float, float],
+    note: str | None = None,
+    memory_text: str | None = None,
 ) -> str:
     """The text of bench/RESULTS.md."""
     lines = [
@@ -346,6 +354,7 @@ def results_md(
         *([note, ""] if note else []),
         "![time and memory against item count](bench.png)",
         "",
+        *([memory_text, "", "![peak memory against input size](memory.png)", ""] if memory_text else []),
     ]
     return "\n".join(lines)
 
@@ -357,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved runs per command and size")
     parser.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md and the plot")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 1, 10 and 50 MB memory row")
     args = parser.parse_args(argv)
     sizes = sorted(set(args.sizes))
     compile_package()
@@ -369,6 +379,18 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: the launcher may have inflated the smallest peak RSS figures", file=sys.stderr)
     table_text = table(samples, sizes)
     met = targets(samples, sizes)
+    memory_text = None
+    if not args.no_memory:
+        rows, base, floor_peak = memory.measure_rows(sys.modules[__name__], max(1, min(args.rounds, 3)))
+        memory_text = memory.table(rows, base, floor_peak)
+        met.append(
+            Target(
+                f"peak RSS at most {memory.LIMIT:g}x the input (1-50 MB)",
+                f"{memory.worst(rows):.2f}x",
+                memory.worst(rows) <= memory.LIMIT,
+            )
+        )
+        print(memory_text + "\n")
     print(table_text)
     print()
     for t in met:
@@ -380,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"plot: {HERE / 'bench.png'}")
         else:
             print("plot skipped: matplotlib is not installed (pip install matplotlib)", file=sys.stderr)
-        (HERE / "RESULTS.md").write_text(results_md(table_text, met, args.rounds, load, note), encoding="utf-8")
+        if memory_text:
+            memory.plot(rows, HERE / "memory.png")
+        (HERE / "RESULTS.md").write_text(
+            results_md(table_text, met, args.rounds, load, note, memory_text), encoding="utf-8"
+        )
         print(f"figures: {HERE / 'RESULTS.md'}")
     return 0 if args.no_fail or all(t.met for t in met if t.required) else 1
 
