@@ -470,4 +470,6 @@ def edit_item(
         pass
     from krm_fn.roundtrip import reemit  # only unusual layouts pay for ruamel's import
 
-    return reemit(text, expected, newline), False
+    # The fallback writes in the item's own layout, as the in-place editor does.
+    layout = detect_layout(compose(text))
+    return reemit(text, expected, newline, layout.indent, layout.seq_indent), False

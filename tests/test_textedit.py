@@ -212,3 +212,17 @@ def test_inner_then_outer_insert_at_one_position(monkeypatch: pytest.MonkeyPatch
     )
     # Inner then outer is spliced from one composition; the other order composes again between.
     assert len(composed) == (2 if outer_first else 1) + 1  # + the final read-back in edit_in_place
+
+
+def test_the_fallback_keeps_the_items_own_indentation() -> None:
+    """An edit the splicer cannot make goes to ruamel.yaml, in the layout the editor detected: a
+    4-space item stays 4-space (it came out 2-space before)."""
+    text = "metadata:\n    name: a\nspec:\n    x: 1  # one\n    containers:\n    -   name: c\n        image: i\n"
+    with pytest.raises(CannotEditInPlace):
+        edit_in_place(text, [Append(("spec", "x"), "b")])
+    data: Any = yaml.safe_load(text)
+    out, in_place = edit_item(text, [Append(("spec", "x"), "b")], data=data)
+    assert in_place is False
+    assert yaml.safe_load(out)["spec"]["x"] == ["b"]
+    assert "\n    name: a\n" in out
+    assert "\n    containers:\n" in out
