@@ -14,14 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from krm_fn.identity import API_VERSION, KIND
 from krm_fn.injector import NEWEST_KSERVE_VERSION
 from krm_fn.results import Field as ResultField
 from krm_fn.results import ResourceRef, Result
 from krm_fn.settings import from_configmap_value as _from_configmap_value
 from krm_fn.uris import DEFAULT_FILE_EXTENSIONS
-
-API_VERSION = "fn.kserve-pvc.dev/v1alpha1"
-KIND = "PvcMountPolicy"
 
 
 class _Strict(BaseModel):

@@ -14,7 +14,7 @@ import gc
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from krm_fn.limits import Measure, exceeds
 from krm_fn.output import edit_span
@@ -69,7 +69,7 @@ def configure(function_config: Any, overrides: dict[str, Any] | None = None) -> 
     """
     fast = well_formed(function_config, overrides)
     if fast is not None:
-        return fast, []
+        return cast("PolicySpec", fast), []  # the same attributes and model_dump() (tests/test_settings.py)
     from krm_fn.config import PolicySpec, load_config
 
     spec, errors = load_config(function_config)

@@ -21,18 +21,14 @@ import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-if TYPE_CHECKING:
-    from krm_fn.config import PolicySpec
+from krm_fn.identity import API_VERSION, KIND
 
 __all__ = ["SCHEMA_FILE", "VALIDATED", "Settings", "from_configmap_value", "well_formed"]
 
 #: The generated schema and defaults of the models (``make docs`` writes it; a test keeps it fresh).
 SCHEMA_FILE = Path(__file__).with_name("config.schema.json")
-
-API_VERSION = "fn.kserve-pvc.dev/v1alpha1"
-KIND = "PvcMountPolicy"
 
 #: What a value of a field with a pydantic field validator must look like for the fast path to take
 #: it: a value the validator accepts and returns unchanged (the validator may also accept more, or
@@ -169,7 +165,7 @@ def _model(name: str, value: Mapping[str, Any]) -> Settings:
     return Settings({key: _build(sub, value[key] if key in value else defaults[key]) for key, sub in props.items()})
 
 
-def well_formed(function_config: Any, overrides: Mapping[str, Any] | None = None) -> PolicySpec | None:
+def well_formed(function_config: Any, overrides: Mapping[str, Any] | None = None) -> Settings | None:
     """The settings of a well-formed functionConfig (``overrides`` on top of its spec), or None.
 
     None means: let ``krm_fn.config.load_config`` (pydantic) decide, and word the errors. The
@@ -195,7 +191,7 @@ def well_formed(function_config: Any, overrides: Mapping[str, Any] | None = None
     for layer in (spec, {**spec, **overrides} if overrides else None):
         if layer is not None and not _valid({"apiVersion": API_VERSION, "kind": KIND, "spec": layer}):
             return None
-    return cast("PolicySpec", _model("PolicySpec", {**spec, **(overrides or {})}))
+    return _model("PolicySpec", {**spec, **(overrides or {})})
 
 
 def _valid(document: Any) -> bool:
