@@ -42,18 +42,13 @@ def show(results: Sequence[Result], output: str = "table", quiet: bool = False) 
         say(report.table(chosen, width()))
 
 
-def read_stdin() -> bytes:
-    """stdin, but never more than one byte over the input limit: the guard reports the excess,
-    and memory stays bounded however much is piped in. InputError when there is no stdin."""
+def read_stdin(name: str = "input") -> bytes:
+    """stdin, read in chunks and refused (LimitError) at the first byte over the input limit, so
+    memory stays bounded however much is piped in. InputError when there is no stdin."""
     from krm_fn.guard import Limits
+    from krm_fn.reading import read_stdin as read_bounded
 
-    # A process started with fd 0 closed (``<&-``) has no sys.stdin at all.
-    if sys.stdin is None:
-        raise InputError("stdin is closed; pipe the input in, or name the files to read")
-    try:
-        return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
-    except OSError as err:
-        raise InputError(f"cannot read stdin: {err.strerror or err}") from None
+    return read_bounded(Limits.from_env().max_input_bytes, name)
 
 
 def ensure_stdout() -> None:
