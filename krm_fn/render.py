@@ -248,6 +248,7 @@ def run_render(
     spec: PolicySpec,
     limits: Limits | None = None,
     skipped: Sequence[Skipped] = (),
+    notes: Sequence[Result] = (),
 ) -> Rendered:
     """Render plain YAML inputs with a valid config: every resource through the same core.
 
@@ -258,14 +259,16 @@ def run_render(
     tighter = tighten(ceilings, spec)
     with bulk_allocation():
         try:
-            return _run_render(sources, spec, tighter, list(skipped))
+            return _run_render(sources, spec, tighter, list(skipped), notes)
         except LimitError as err:
             if tighter == ceilings:
                 raise
             raise LimitError(f"{err} (or the config's maxInputBytes, maxDepth or maxAliases)") from None
 
 
-def _run_render(sources: Sequence[Source], spec: PolicySpec, limits: Limits, skipped: list[Skipped]) -> Rendered:
+def _run_render(
+    sources: Sequence[Source], spec: PolicySpec, limits: Limits, skipped: list[Skipped], notes: Sequence[Result] = ()
+) -> Rendered:
     docs: list[Document] = []
     findings: list[Result] = []
     bom = False  # only the start of the stream can carry one: the first input's
@@ -282,7 +285,11 @@ def _run_render(sources: Sequence[Source], spec: PolicySpec, limits: Limits, ski
     count = sum(d.span is not None or d.held for d in docs)
     found = (candidate(i, d.span, File(d.name, d.index)) for i, d in enumerate(docs) if d.span is not None)
     out = transform(
-        [r for r in found if r is not None], spec, item_count=count, input_findings=findings, skipped=len(skipped)
+        [r for r in found if r is not None],
+        spec,
+        item_count=count,
+        input_findings=[*notes, *findings],
+        skipped=len(skipped),
     )
     texts = [d.text for d in docs]
     for i, ops in out.ops.items():
