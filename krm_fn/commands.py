@@ -18,8 +18,9 @@ import click
 import yaml
 
 from krm_fn.config import PolicySpec, load_config
-from krm_fn.discovery import IGNORE_FILE, Found, discover
+from krm_fn.discovery import Found, discover
 from krm_fn.guard import Limits
+from krm_fn.ignores import IGNORE_FILE
 from krm_fn.reading import read_file
 from krm_fn.render import STDIN, Source, run_render
 from krm_fn.results import EXIT_ERRORS, File, Result
@@ -225,7 +226,9 @@ def _shared(f: Any) -> Any:
 _DISCOVERY = f"""
 Directories are walked for *.yaml and *.yml, without hidden folders and files; {IGNORE_FILE}
 (one glob a line) and --exclude leave out more. kustomization.yaml, Kptfile and documents that are
-not Kubernetes objects (no apiVersion and kind: CI workflows, mkdocs.yml) are skipped and counted.
+not Kubernetes objects (no apiVersion and kind: CI workflows, mkdocs.yml) are skipped and counted,
+and so are FIFOs, devices and sockets met in a walk; a FIFO or <(...) named here is read. The patches
+and components of a kustomization are not emitted by render; a Helm chart's templates/ are not read.
 Every document on stdin is a resource.
 """
 

@@ -15,7 +15,9 @@ pick them, and what they must know about each (SPEC 5.1).
   configurations: those are parts of resources (``Found.parts``), which ``render`` leaves out of
   its stream (:meth:`Found.for_render`) and ``check`` reads as partial resources.
 - A directory holding ``Chart.yaml`` is a Helm chart: its ``templates/`` (and those of the
-  subcharts below it) are not read, and one warning per chart says how to check them.
+  subcharts below it) are not read, and one warning per chart says how to check them. A file of
+  a chart's ``templates/`` named on the command line (pre-commit names staged files) is skipped
+  the same way.
 - ``.kserve-pvc-fn-ignore`` in a walked directory (and, for files named one by one as pre-commit
   does, in the working directory) and ``--exclude GLOB`` leave out more: one glob per line (``#``
   comments), matched against the path relative to the directory that holds the ignore file (for
@@ -32,21 +34,20 @@ the run as a whole cannot be trusted then. What is skipped is listed, so a summa
 from __future__ import annotations
 
 import errno
-import fnmatch
 import os
 import shlex
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from krm_fn.guard import Limits
+from krm_fn.ignores import ignored_here, matches, patterns_of, read_ignore
 from krm_fn.kustomization import KUSTOMIZATION_FILES, named_parts
 from krm_fn.reading import STDIN_NAME, kind_of, read_file
 from krm_fn.results import File, Result
 from krm_fn.source import InputError
 
-IGNORE_FILE = ".kserve-pvc-fn-ignore"
 SUFFIXES = (".yaml", ".yml")
 #: Files of kustomize and kpt themselves: build inputs, never resources.
 BUILD_FILES = frozenset({*KUSTOMIZATION_FILES, "Kptfile"})
@@ -136,53 +137,22 @@ class Found:
         )
 
 
-def _patterns(lines: Sequence[str]) -> list[str]:
-    out = []
-    for line in lines:
-        text = line.strip()
-        if text and not text.startswith("#"):
-            out.append(text.removeprefix("./"))
-    return out
+def _chart_note(chart: Path) -> Result:
+    """The one warning for a Helm chart whose templates are not read."""
+    message = (
+        f"{chart}: a Helm chart: its templates were not read or checked; check them with "
+        f"`helm template RELEASE {shlex.quote(str(chart))} | kserve-pvc-fn check -`"
+    )
+    return Result(message, "warning", file=File(str(chart / CHART_FILE)))
 
 
-def matches(relative: str, patterns: Sequence[str], is_dir: bool = False) -> bool:
-    """Whether a ``/``-separated relative path matches one of the globs.
-
-    A pattern with a ``/`` is matched against the whole path (``charts/*/templates/``), one without
-    against every single segment (``*.tpl.yaml``, ``drafts/``), as .gitignore does.
-    """
-    parts = PurePosixPath(relative).parts
-    for pattern in patterns:
-        dir_only = pattern.endswith("/")
-        pat = pattern.rstrip("/")
-        if "/" in pat:
-            # The path itself, or (for a directory pattern) one of its parents.
-            candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-            if not is_dir and dir_only:
-                candidates = candidates[:-1]
-            if any(fnmatch.fnmatchcase(c, pat.lstrip("/")) for c in candidates):
-                return True
-        else:
-            segments = parts if is_dir or not dir_only else parts[:-1]
-            if any(fnmatch.fnmatchcase(s, pat) for s in segments):
-                return True
-    return False
-
-
-def _read_ignore(directory: Path, limit: int) -> list[str]:
-    path = directory / IGNORE_FILE
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        return []
-    except OSError as err:
-        raise InputError(f"{path}: cannot read the ignore file: {err.strerror}") from None
-    try:
-        return _patterns(read_file(str(path), limit).decode("utf-8").splitlines())
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: cannot read the ignore file: {err}") from None
-    except InputError as err:
-        raise InputError(f"cannot read the ignore file: {err}") from None
+def _chart_of_template(path: Path) -> Path | None:
+    """The chart whose ``templates/`` holds a named file (pre-commit names staged files one by one,
+    templates included), or None."""
+    for parent in path.parents:
+        if parent.name == "templates" and (parent.parent / CHART_FILE).is_file():
+            return parent.parent
+    return None
 
 
 def _broken_link(err: OSError) -> str:
@@ -208,7 +178,7 @@ class _Walk:
     def files(self) -> Iterator[Path]:
         """Files under ``root`` in lexical order, a directory's entries where it sorts (as Go's
         filepath.Walk visits them, and so kubeconform)."""
-        self.ignore = _read_ignore(self.root, self.limits.max_input_bytes)
+        self.ignore = read_ignore(self.root, self.limits.max_input_bytes)
         yield from self._visit(self.root, "", in_chart=False)
 
     def _excluded(self, sub: str, is_dir: bool) -> bool:
@@ -225,11 +195,7 @@ class _Walk:
         if not os.path.isfile(chart):
             return False
         if not in_chart:
-            message = (
-                f"{here}: a Helm chart: its templates were not read or checked; check them with "
-                f"`helm template RELEASE {shlex.quote(str(here))} | kserve-pvc-fn check -`"
-            )
-            self.found.notes.append(Result(message, "warning", file=File(str(chart))))
+            self.found.notes.append(_chart_note(here))
         return True
 
     def _visit(self, here: Path, rel: str, in_chart: bool) -> Iterator[Path]:
@@ -273,19 +239,6 @@ class _Walk:
                     yield path
 
 
-def _ignored_here(path: Path, patterns: Sequence[str]) -> bool:
-    """Whether a named file is left out by the working directory's ignore file (pre-commit names
-    the staged files one by one, from the repository's root)."""
-    if not patterns:
-        return False
-    cwd = Path.cwd()
-    try:
-        relative = path.resolve().relative_to(cwd.resolve()).as_posix()
-    except ValueError:
-        return False  # outside the working directory: only --exclude applies
-    return matches(relative, patterns)
-
-
 def _mark_parts(found: Found, walked: Sequence[str], kustomizations: Sequence[tuple[str, str]], limits: Limits) -> None:
     """Fill ``found.parts`` from the kustomizations met in the walks (only walked files count)."""
     if not kustomizations:
@@ -311,6 +264,31 @@ def _mark_parts(found: Found, walked: Sequence[str], kustomizations: Sequence[tu
                 found.parts.setdefault(name, KustomizePart(root, kustomization, part.field))
 
 
+def _mode(name: str) -> int:
+    try:
+        return os.stat(name).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file or directory") from None
+    except OSError as err:
+        raise InputError(f"{name}: cannot read: {err.strerror}") from None
+
+
+def _left_out(found: Found, name: str, patterns: Sequence[str], here: Sequence[str]) -> bool:
+    """Whether a regular file named on the command line is left out (and listed as skipped)."""
+    path = Path(name)
+    if path.name in BUILD_FILES:
+        found.skipped.append(Skipped(name, "a kustomize or kpt build file"))
+    elif matches(path.as_posix(), patterns) or ignored_here(path, here):
+        found.skipped.append(Skipped(name, "excluded"))
+    elif (chart := _chart_of_template(path)) is not None:
+        found.skipped.append(Skipped(name, f"a template of the Helm chart {chart}"))
+        if (note := _chart_note(chart)) not in found.notes:
+            found.notes.append(note)
+    else:
+        return False
+    return True
+
+
 def discover(paths: Sequence[str], excludes: Sequence[str] = (), limits: Limits | None = None) -> Found:
     """The files named or found under ``paths`` (``-`` is stdin).
 
@@ -320,8 +298,8 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), limits: Limits 
     limits = limits or Limits.from_env()
     found = Found()
     seen: set[Path] = set()
-    patterns = _patterns(excludes)
-    here = _read_ignore(Path.cwd(), limits.max_input_bytes)  # named files: pre-commit names them from the root
+    patterns = patterns_of(excludes)
+    here = read_ignore(Path.cwd(), limits.max_input_bytes)  # named files: pre-commit names them from the root
     walked: list[str] = []
     kustomizations: list[tuple[str, str]] = []
     for name in paths:
@@ -330,12 +308,7 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), limits: Limits 
             if name not in found.files:
                 found.files.append(name)
             continue
-        try:
-            mode = os.stat(name).st_mode
-        except FileNotFoundError:
-            raise InputError(f"{name}: no such file or directory") from None
-        except OSError as err:
-            raise InputError(f"{name}: cannot read: {err.strerror}") from None
+        mode = _mode(name)
         walk: _Walk | None = None
         if stat.S_ISDIR(mode):
             seen.add(path.resolve())
@@ -347,11 +320,7 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), limits: Limits 
                 found.files.append(name)
                 found.streams.add(name)
             continue
-        elif path.name in BUILD_FILES:
-            found.skipped.append(Skipped(name, "a kustomize or kpt build file"))
-            continue
-        elif matches(path.as_posix(), patterns) or _ignored_here(path, here):
-            found.skipped.append(Skipped(name, "excluded"))
+        elif _left_out(found, name, patterns, here):
             continue
         else:
             candidates = iter([path])

@@ -62,14 +62,11 @@ def hostile_tree(tmp_path: Path) -> Path:
     (root / "gone.yaml").symlink_to("nowhere.yaml")
     (root / "sub").mkdir()
     (root / "sub" / "loop.yml").symlink_to("loop.yml")
-    here = os.getcwd()
-    os.chdir(root)  # a short name: a socket's path is limited to about 100 bytes
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)  # a short name: a socket's path is limited to about 100 bytes
         sock = socket.socket(socket.AF_UNIX)
         sock.bind("s.yaml")
         sock.close()
-    finally:
-        os.chdir(here)
     return root
 
 
@@ -311,3 +308,21 @@ def test_check_over_a_repository_with_a_chart(tmp_path: Path) -> None:
     proc = shell(f"{FN} check deploy/chart", tmp_path)
     assert proc.stderr.decode().count("a Helm chart") == 1
     assert "unrendered template" not in proc.stderr.decode()
+
+
+def test_a_named_template_is_skipped_as_its_chart_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit names every staged file, a chart's templates included."""
+    write(tmp_path, CHART)
+    template, sub = "deploy/chart/templates/isvc.yaml", "deploy/chart/charts/sub/templates/cm.yaml"
+    monkeypatch.chdir(tmp_path)
+    found = discover([template, sub, "manifests/isvc.yaml"])
+    assert found.files == ["manifests/isvc.yaml"]
+    assert {s.path: s.reason for s in found.skipped} == {
+        template: "a template of the Helm chart deploy/chart",
+        sub: "a template of the Helm chart deploy/chart/charts/sub",
+    }
+    assert [n.message.split(":")[0] for n in found.notes] == ["deploy/chart", "deploy/chart/charts/sub"]
+    proc = shell(f"{FN} check {template} manifests/isvc.yaml", tmp_path)
+    assert proc.returncode == 1
+    assert b"unrendered template" not in proc.stderr
+    assert proc.stderr.count(b"a Helm chart: its templates were not read") == 1
