@@ -12,18 +12,20 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
 from krm_fn.config import PolicySpec, load_config
-from krm_fn.discovery import IGNORE_FILE, Found, discover
+from krm_fn.discovery import Found, discover
+from krm_fn.ignores import IGNORE_FILE
+from krm_fn.limits import Limits
+from krm_fn.reading import read_file
 from krm_fn.render import STDIN, Source, run_render
 from krm_fn.results import EXIT_ERRORS, File, Result
 from krm_fn.source import InputError
-from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
+from krm_fn.terminal import ensure_stdout, refuse, say, show, write_stdout
 
 _KRM_HELP = """\
 KServe PVC storage, fixed at render time.
@@ -82,8 +84,9 @@ def _parse_sets(sets: Sequence[str]) -> dict[str, str]:
 
 
 def _read_config(config: str) -> Any:
+    raw = read_file(config, Limits.from_env().max_input_bytes, stream=True, name=f"--config {config}")
     try:
-        return yaml.load(Path(config).read_bytes(), Loader=yaml.CSafeLoader)
+        return yaml.load(bytes(raw), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
         raise InputError(f"--config {config}: cannot read the config: {reason}") from None
@@ -136,17 +139,10 @@ def _as_written(error: Result, origin: Callable[[str], str]) -> Result:
 
 
 def _sources(found: Found) -> list[Source]:
-    """The bytes of every file found, and of stdin where ``-`` was named."""
-    sources = []
-    for name in found.files:
-        if name == "-":
-            sources.append(Source(STDIN, read_stdin()))
-            continue
-        try:
-            sources.append(Source(name, Path(name).read_bytes()))
-        except OSError as err:
-            raise InputError(f"{name}: cannot read the file: {err.strerror}") from None
-    return sources
+    """The bytes of every file found, and of stdin where ``-`` was named; each read stops at the
+    input limit while reading."""
+    limit = Limits.from_env().max_input_bytes
+    return [Source(STDIN if name == "-" else name, found.read(name, limit)) for name in found.files]
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,10 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
             show(errors, opts.output, opts.quiet)
             return EXIT_ERRORS
         found = discover(opts.paths or ("-",), opts.excludes)
-        rendered = run_render(_sources(found), spec, skipped=found.skipped, allow_empty=opts.allow_empty)
+        found = found.for_render() if write_stream else found  # check reads kustomize patches as partial resources
+        rendered = run_render(
+            _sources(found), spec, skipped=found.skipped, allow_empty=opts.allow_empty, notes=found.notes
+        )
         if write_stream:
             write_stdout(rendered.stream)
     except InputError as err:
@@ -236,9 +235,11 @@ _DISCOVERY = f"""
 Directories are walked for *.yaml and *.yml, without hidden folders and files; {IGNORE_FILE}
 (one glob a line) and --exclude leave out more. kustomization.yaml, Kptfile and documents that are
 not Kubernetes objects (no apiVersion and kind: CI workflows, mkdocs.yml) are skipped and counted.
-Every document on stdin is a resource; a `# Source: PATH` comment (helm template) names its file.
-Lists (kind List, any kind ending in List with items, a ResourceList) are opened: their items are
-the resources, edited inside the List.
+FIFOs, devices and sockets met in a walk are skipped too; a FIFO or <(...) named here is read. The
+patches and components of a kustomization are not emitted by render; a Helm chart's templates/ are
+not read. Every document on stdin is a resource; a `# Source: PATH` comment (helm template) names
+its file. Lists (kind List, any kind ending in List with items, a ResourceList) are opened: their
+items are the resources, edited inside the List.
 """
 
 

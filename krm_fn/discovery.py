@@ -1,11 +1,23 @@
-"""Which files ``render`` and ``check`` read, the way kustomize, kubeconform and yamllint pick them.
+"""Which files ``render``, ``check`` and ``fix`` read, the way kustomize, kubeconform and yamllint
+pick them, and what they must know about each (SPEC 5.1).
 
-- A named file is read whatever its name (the user asked for it), once.
+- A named file is read whatever its name (the user asked for it), once. A named FIFO,
+  ``/dev/stdin`` or process substitution ``<(...)`` (``/dev/fd/N``) is a *stream*: read once, as
+  it comes (``Found.streams``).
 - A directory is walked recursively for ``*.yaml`` and ``*.yml``, in sorted order, without hidden
   folders or files (``.github/``, ``.pre-commit-config.yaml``): those belong to tools, not to the
-  cluster.
+  cluster. A walk reads regular files only: a FIFO, a device or a socket is skipped and listed
+  (reading one would block or never end), and so is a symbolic link that loops or leads nowhere,
+  with a warning (``Found.notes``).
 - The build inputs of kustomize and kpt (``kustomization.yaml``, ``kustomization.yml``,
-  ``Kustomization``, ``Kptfile``) found while walking are skipped: they are never resources.
+  ``Kustomization``, ``Kptfile``) found while walking are skipped: they are never resources. A
+  kustomization is read, though, for the files it names as patches, components and
+  configurations: those are parts of resources (``Found.parts``), which ``render`` leaves out of
+  its stream (:meth:`Found.for_render`) and ``check`` reads as partial resources.
+- A directory holding ``Chart.yaml`` is a Helm chart: its ``templates/`` (and those of the
+  subcharts below it) are not read, and one warning per chart says how to check them. A file of
+  a chart's ``templates/`` named on the command line (pre-commit names staged files) is skipped
+  the same way.
 - ``.kserve-pvc-fn-ignore`` in a walked directory (and, for files named one by one as pre-commit
   does, in the working directory) and ``--exclude GLOB`` leave out more: one glob per line (``#``
   comments), matched against the path relative to the directory that holds the ignore file (for
@@ -13,24 +25,33 @@
   ending in ``/`` a directory and everything below it.
 - A file reached twice (through a symbolic link, or named twice) is read once.
 
-Reading a path that does not exist or cannot be read is an InputError (exit 2): the run as a
-whole cannot be trusted then. What is skipped is listed, so a summary can count it.
+Every read here (the ignore file, a kustomization) and through :meth:`Found.read` is bounded by
+the input limit while reading (``reading.py``). A named path that does not exist, a directory that
+cannot be read, or an ignore file that is not a readable regular file is an InputError (exit 2):
+the run as a whole cannot be trusted then. What is skipped is listed, so a summary can count it.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import errno
 import os
+import shlex
+import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from krm_fn.ignores import ignored_here, matches, patterns_of, read_ignore
+from krm_fn.kustomization import KUSTOMIZATION_FILES, named_parts
+from krm_fn.limits import Limits
+from krm_fn.reading import STDIN_NAME, kind_of, read_file
+from krm_fn.results import File, Result
 from krm_fn.source import InputError
 
-IGNORE_FILE = ".kserve-pvc-fn-ignore"
 SUFFIXES = (".yaml", ".yml")
 #: Files of kustomize and kpt themselves: build inputs, never resources.
-BUILD_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization", "Kptfile"})
+BUILD_FILES = frozenset({*KUSTOMIZATION_FILES, "Kptfile"})
+CHART_FILE = "Chart.yaml"
 
 
 @dataclass(frozen=True)
@@ -47,136 +68,269 @@ class Skipped:
         return f"{where}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class KustomizePart:
+    """A file a kustomization names as a patch, a component or a configuration: not a resource."""
+
+    root: str  # the kustomization's directory, as walked (``apps/overlays/prod``)
+    kustomization: str  # its kustomization file (``apps/overlays/prod/kustomization.yaml``)
+    field: str  # the field naming it: patches, patchesStrategicMerge, patchesJson6902, components, ...
+
+
 @dataclass
 class Found:
-    """The files to read, in order, and the ones skipped on the way."""
+    """The files to read, in order, and what the reader must know about them.
 
-    files: list[str] = field(default_factory=list)  # in order; ``-`` stands for stdin
-    skipped: list[Skipped] = field(default_factory=list)
-
-
-def _patterns(lines: Sequence[str]) -> list[str]:
-    out = []
-    for line in lines:
-        text = line.strip()
-        if text and not text.startswith("#"):
-            out.append(text.removeprefix("./"))
-    return out
-
-
-def matches(relative: str, patterns: Sequence[str], is_dir: bool = False) -> bool:
-    """Whether a ``/``-separated relative path matches one of the globs.
-
-    A pattern with a ``/`` is matched against the whole path (``charts/*/templates/``), one without
-    against every single segment (``*.tpl.yaml``, ``drafts/``), as .gitignore does.
+    - ``files``: every input, in order; ``-`` stands for stdin. Read each with :meth:`read`.
+    - ``streams``: the names in ``files`` that are not regular files but were named on the command
+      line (a FIFO, ``/dev/stdin``, ``/dev/fd/N``): read once, blocking as a pipe does.
+    - ``parts``: the names in ``files`` that a kustomization of the walked tree names as a patch,
+      component or configuration. ``check`` and ``fix`` read them as partial resources; ``render``
+      does not emit them (:meth:`for_render` leaves them out).
+    - ``skipped``: what was left out, for ``--list-skipped`` and the summary's count.
+    - ``notes``: results about the input as a whole (a Helm chart not read, a link loop, a
+      kustomization that cannot be read), to be printed with the other results.
     """
-    parts = PurePosixPath(relative).parts
-    for pattern in patterns:
-        dir_only = pattern.endswith("/")
-        pat = pattern.rstrip("/")
-        if "/" in pat:
-            # The path itself, or (for a directory pattern) one of its parents.
-            candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-            if not is_dir and dir_only:
-                candidates = candidates[:-1]
-            if any(fnmatch.fnmatchcase(c, pat.lstrip("/")) for c in candidates):
-                return True
-        else:
-            segments = parts if is_dir or not dir_only else parts[:-1]
-            if any(fnmatch.fnmatchcase(s, pat) for s in segments):
-                return True
-    return False
+
+    files: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    streams: set[str] = field(default_factory=set)
+    parts: dict[str, KustomizePart] = field(default_factory=dict)
+    notes: list[Result] = field(default_factory=list)
+
+    def read(self, name: str, limit: int) -> bytes | bytearray:
+        """The bytes of ``files`` entry ``name``, stopped at ``limit`` while reading.
+
+        InputError when it cannot be read (LimitError past the limit; NotRegular when a walked
+        file was swapped for a FIFO or a device since the walk).
+        """
+        return read_file(name, limit, stream=name == STDIN_NAME or name in self.streams)
+
+    def kustomize_notes(self) -> list[Result]:
+        """One ``info`` result per kustomization root that names parts: how to render the tree."""
+        roots: dict[str, KustomizePart] = {}
+        counts: dict[str, int] = {}
+        for part in self.parts.values():
+            roots.setdefault(part.root, part)
+            counts[part.root] = counts.get(part.root, 0) + 1
+        return [
+            Result(
+                f"{part.kustomization}: a kustomize tree: render `kustomize build {shlex.quote(root)} | "
+                f"kserve-pvc-fn render -`; its {counts[root]} patch or component file(s) are not resources "
+                "and are left out of this stream",
+                "info",
+                file=File(part.kustomization),
+            )
+            for root, part in roots.items()
+        ]
+
+    def for_render(self) -> Found:
+        """What ``render`` reads: the kustomize parts left out (and listed as skipped), with one
+        note per kustomization root."""
+        skipped = [Skipped(name, f"a kustomize {p.field} entry of {p.kustomization}") for name, p in self.parts.items()]
+        return replace(
+            self,
+            files=[f for f in self.files if f not in self.parts],
+            skipped=[*self.skipped, *skipped],
+            parts={},
+            notes=[*self.notes, *self.kustomize_notes()],
+        )
 
 
-def _read_ignore(directory: Path) -> list[str]:
-    path = directory / IGNORE_FILE
-    try:
-        return _patterns(path.read_text(encoding="utf-8").splitlines())
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read the ignore file: {err}") from None
+def _chart_note(chart: Path) -> Result:
+    """The one warning for a Helm chart whose templates are not read."""
+    message = (
+        f"{chart}: a Helm chart: its templates were not read or checked; check them with "
+        f"`helm template RELEASE {shlex.quote(str(chart))} | kserve-pvc-fn check -`"
+    )
+    return Result(message, "warning", file=File(str(chart / CHART_FILE)))
 
 
-def _walk(root: Path, excludes: Sequence[str], found: Found, seen: set[Path]) -> Iterator[Path]:
-    """Files under ``root`` in lexical order, a directory's entries where it sorts (as Go's
-    filepath.Walk visits them, and so kubeconform)."""
-    ignore = _read_ignore(root)
+def _chart_of_template(path: Path) -> Path | None:
+    """The chart whose ``templates/`` holds a named file (pre-commit names staged files one by one,
+    templates included), or None."""
+    for parent in path.parents:
+        if parent.name == "templates" and (parent.parent / CHART_FILE).is_file():
+            return parent.parent
+    return None
 
-    def visit(here: Path, rel: str) -> Iterator[Path]:
+
+def _broken_link(err: OSError) -> str:
+    if err.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if err.errno == errno.ENOENT:
+        return "a symbolic link to nothing (dangling)"
+    return f"a symbolic link that cannot be followed ({err.strerror})"
+
+
+@dataclass
+class _Walk:
+    """One walk of a directory given on the command line."""
+
+    root: Path
+    excludes: Sequence[str]
+    found: Found
+    seen: set[Path]
+    limits: Limits
+    kustomizations: list[tuple[str, str]]  # (directory, kustomization file), as met
+    ignore: list[str] = field(default_factory=list)  # the root's ignore file
+
+    def files(self) -> Iterator[Path]:
+        """Files under ``root`` in lexical order, a directory's entries where it sorts (as Go's
+        filepath.Walk visits them, and so kubeconform)."""
+        self.ignore = read_ignore(self.root, self.limits.max_input_bytes)
+        yield from self._visit(self.root, "", in_chart=False)
+
+    def _excluded(self, sub: str, is_dir: bool) -> bool:
+        return matches(sub, self.ignore, is_dir) or matches(sub, self.excludes, is_dir)
+
+    def _skip(self, path: Path, reason: str, warn: bool = False) -> None:
+        self.found.skipped.append(Skipped(str(path), reason))
+        if warn:
+            self.found.notes.append(Result(f"{path}: {reason}; skipped", "warning", file=File(str(path))))
+
+    def _chart(self, here: Path, in_chart: bool) -> bool:
+        """Whether ``here`` is a Helm chart; the warning for a chart that is not a subchart."""
+        chart = here / CHART_FILE
+        if not os.path.isfile(chart):
+            return False
+        if not in_chart:
+            self.found.notes.append(_chart_note(here))
+        return True
+
+    def _visit(self, here: Path, rel: str, in_chart: bool) -> Iterator[Path]:
         try:
             entries = sorted(os.scandir(here), key=lambda e: e.name)
         except OSError as err:
             raise InputError(f"{here}: cannot read the directory: {err.strerror}") from None
+        chart = self._chart(here, in_chart)
         for entry in entries:
             name, path, sub = entry.name, here / entry.name, rel + entry.name
             if name.startswith("."):
                 continue  # hidden folders and files belong to tools (.github/, .pre-commit-config.yaml)
-            if entry.is_dir():
-                if matches(sub, ignore, is_dir=True) or matches(sub, excludes, is_dir=True):
-                    found.skipped.append(Skipped(str(path), "excluded"))
-                    continue
-                real = path.resolve()
-                if real in seen:  # a link back to a directory already walked: once is enough
-                    continue
-                seen.add(real)
-                yield from visit(path, sub + "/")
+            try:
+                mode = os.stat(path).st_mode  # through a link: what a reader would open
+            except OSError as err:
+                if not entry.is_symlink():
+                    raise InputError(f"{path}: cannot read: {err.strerror}") from None
+                if self._excluded(sub, False) or self._excluded(sub, True):
+                    self._skip(path, "excluded")
+                else:
+                    self._skip(path, _broken_link(err), warn=True)
+                continue
+            if stat.S_ISDIR(mode):
+                if self._excluded(sub, True):
+                    self._skip(path, "excluded")
+                elif chart and name == "templates":
+                    self._skip(path, "the templates of a Helm chart (render them with helm template)")
+                elif (real := path.resolve()) not in self.seen:  # a link back to a walked directory: once
+                    self.seen.add(real)
+                    yield from self._visit(path, sub + "/", in_chart or chart)
             elif name.endswith(SUFFIXES) or name in BUILD_FILES:
-                if matches(sub, ignore) or matches(sub, excludes):
-                    found.skipped.append(Skipped(str(path), "excluded"))
+                if self._excluded(sub, False):
+                    self._skip(path, "excluded")
+                elif (what := kind_of(mode)) is not None:
+                    self._skip(path, f"{what}, not a regular file")
                 elif name in BUILD_FILES:
-                    found.skipped.append(Skipped(str(path), "a kustomize or kpt build file"))
+                    self._skip(path, "a kustomize or kpt build file")
+                    if name in KUSTOMIZATION_FILES:
+                        self.kustomizations.append((str(here), str(path)))
                 else:
                     yield path
 
-    yield from visit(root, "")
+
+def _mark_parts(found: Found, walked: Sequence[str], kustomizations: Sequence[tuple[str, str]], limits: Limits) -> None:
+    """Fill ``found.parts`` from the kustomizations met in the walks (only walked files count)."""
+    if not kustomizations:
+        return
+    by_real = {os.path.realpath(name): name for name in walked}
+    for root, kustomization in kustomizations:
+        try:
+            named = named_parts(kustomization, limits)
+        except InputError as err:
+            reason = str(err).removeprefix(f"{kustomization}: ").replace(f"{kustomization} is ", "it is ", 1)
+            message = (
+                f"{kustomization}: cannot read the kustomization ({reason}); the files it names are read as resources"
+            )
+            found.notes.append(Result(message, "warning", file=File(kustomization)))
+            continue
+        for part in named:
+            target = os.path.realpath(part.path)
+            if part.directory:
+                hits = [n for r, n in by_real.items() if r == target or r.startswith(target + os.sep)]
+            else:
+                hits = [by_real[target]] if target in by_real else []
+            for name in hits:
+                found.parts.setdefault(name, KustomizePart(root, kustomization, part.field))
 
 
-def _ignored_here(path: Path, patterns: Sequence[str]) -> bool:
-    """Whether a named file is left out by the working directory's ignore file (pre-commit names
-    the staged files one by one, from the repository's root)."""
-    if not patterns:
-        return False
-    cwd = Path.cwd()
+def _mode(name: str) -> int:
     try:
-        relative = path.resolve().relative_to(cwd.resolve()).as_posix()
-    except ValueError:
-        return False  # outside the working directory: only --exclude applies
-    return matches(relative, patterns)
+        return os.stat(name).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file or directory") from None
+    except OSError as err:
+        raise InputError(f"{name}: cannot read: {err.strerror}") from None
 
 
-def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> Found:
-    """The files named or found under ``paths`` (``-`` is stdin: the caller reads it).
+def _left_out(found: Found, name: str, patterns: Sequence[str], here: Sequence[str]) -> bool:
+    """Whether a regular file named on the command line is left out (and listed as skipped)."""
+    path = Path(name)
+    if path.name in BUILD_FILES:
+        found.skipped.append(Skipped(name, "a kustomize or kpt build file"))
+    elif matches(path.as_posix(), patterns) or ignored_here(path, here):
+        found.skipped.append(Skipped(name, "excluded"))
+    elif (chart := _chart_of_template(path)) is not None:
+        found.skipped.append(Skipped(name, f"a template of the Helm chart {chart}"))
+        if (note := _chart_note(chart)) not in found.notes:
+            found.notes.append(note)
+    else:
+        return False
+    return True
 
-    InputError when a path does not exist or a directory cannot be read.
+
+def discover(paths: Sequence[str], excludes: Sequence[str] = (), limits: Limits | None = None) -> Found:
+    """The files named or found under ``paths`` (``-`` is stdin).
+
+    InputError when a named path does not exist, a directory cannot be read, or an ignore file
+    cannot be read.
     """
+    limits = limits or Limits.from_env()
     found = Found()
     seen: set[Path] = set()
-    patterns = _patterns(excludes)
-    here = _read_ignore(Path.cwd())  # for named files: pre-commit names them from the repository root
+    patterns = patterns_of(excludes)
+    here = read_ignore(Path.cwd(), limits.max_input_bytes)  # named files: pre-commit names them from the root
+    walked: list[str] = []
+    kustomizations: list[tuple[str, str]] = []
     for name in paths:
         path = Path(name)
-        if name == "-":
+        if name == STDIN_NAME:
             if name not in found.files:
                 found.files.append(name)
             continue
-        if path.is_dir():
+        mode = _mode(name)
+        walk: _Walk | None = None
+        if stat.S_ISDIR(mode):
             seen.add(path.resolve())
-            candidates: Iterator[Path] = _walk(path, patterns, found, seen)
-        elif path.is_file():
-            if path.name in BUILD_FILES:
-                found.skipped.append(Skipped(name, "a kustomize or kpt build file"))
-                continue
-            if matches(path.as_posix(), patterns) or _ignored_here(path, here):
-                found.skipped.append(Skipped(name, "excluded"))
-                continue
-            candidates = iter([path])
+            walk = _Walk(path, patterns, found, seen, limits, kustomizations)
+            candidates: Iterator[Path] = walk.files()
+        elif not stat.S_ISREG(mode):
+            # Named on the command line: a FIFO, /dev/stdin, <(...). Read as it comes, once.
+            if name not in found.files and not matches(path.as_posix(), patterns):
+                found.files.append(name)
+                found.streams.add(name)
+            continue
+        elif _left_out(found, name, patterns, here):
+            continue
         else:
-            raise InputError(f"{name}: no such file or directory")
+            candidates = iter([path])
         for file in candidates:
             real = file.resolve()
             if real in seen:
                 continue
             seen.add(real)
             found.files.append(str(file))
+            if walk is not None:
+                walked.append(str(file))
+    _mark_parts(found, walked, kustomizations, limits)
     return found

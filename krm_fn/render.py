@@ -302,8 +302,10 @@ def run_render(
     sources: Sequence[Source],
     spec: object,
     limits: Limits | None = None,
+    *,
     skipped: Sequence[Skipped] = (),
     allow_empty: bool = False,
+    notes: Sequence[Result] = (),
 ) -> Rendered:
     """Render plain YAML inputs with a valid config: every resource through the one pipeline.
 
@@ -313,21 +315,30 @@ def run_render(
     """
     limits = limits or Limits.from_env()
     with bulk_allocation():
-        return _run_render(sources, spec, limits, list(skipped), allow_empty)
+        return _run_render(sources, spec, limits, list(skipped), allow_empty, notes)
 
 
-def _run_render(
-    sources: Sequence[Source], spec: object, limits: Limits, skipped: list[Skipped], allow_empty: bool
+def _run_render(  # noqa: PLR0917
+    sources: Sequence[Source],
+    spec: object,
+    limits: Limits,
+    skipped: list[Skipped],
+    allow_empty: bool,
+    notes: Sequence[Result],
 ) -> Rendered:
+    """``notes`` (what discovery found about the input as a whole) come first in the results."""
     read = _Read(skipped=skipped)
+    read.findings.extend(notes)
     for source in sources:
         _read(source, limits, read)
     count = len(read.units) + read.held
-    if read.findings and not read.docs and not read.skipped:
+    unreadable = read.findings[len(notes) :]
+    if unreadable and not read.docs and not read.skipped:
         # Nothing at all could be read: the run as a whole is unusable.
-        raise InputError(read.findings[0].message.removesuffix("; left out of the stream"))
-    if not count and not read.findings and not allow_empty:
-        raise InputError(NOTHING_TO_READ)
+        raise InputError(unreadable[0].message.removesuffix("; left out of the stream"))
+    if not count and not unreadable and not allow_empty:
+        # A note (a Helm chart not read) says why there was nothing: it goes on the one line.
+        raise InputError("; ".join([NOTHING_TO_READ, *(n.message for n in notes[:1])]))
     outcome = run(
         read.units,
         spec,  # type: ignore[arg-type]

@@ -42,30 +42,17 @@ def show(results: Sequence[Result], output: str = "table", quiet: bool = False) 
         say(report.table(chosen, width()))
 
 
-def read_stdin() -> bytearray:
-    """stdin, but never more than one byte over the input limit: the guard reports the excess,
-    and memory stays bounded however much is piped in. InputError when there is no stdin.
+def read_stdin(name: str = "input") -> bytes | bytearray:
+    """stdin, read in chunks and refused (LimitError) at the first byte over the input limit, so
+    memory stays bounded however much is piped in. InputError when there is no stdin.
 
-    A bytearray, read in pieces: the reader of a ResourceList clears it once it is decoded
+    A bytearray when it came in pieces: the reader of a ResourceList clears it once it is decoded
     (``resourcelist.read``), so the input is not held twice (SPEC 7).
     """
     from krm_fn.limits import Limits
+    from krm_fn.reading import read_stdin as read_bounded
 
-    # A process started with fd 0 closed (``<&-``) has no sys.stdin at all.
-    if sys.stdin is None:
-        raise InputError("stdin is closed; pipe the input in, or name the files to read")
-    left = Limits.from_env().max_input_bytes + 1
-    out = bytearray()
-    try:
-        while left > 0:
-            piece = sys.stdin.buffer.read(min(left, 1 << 20))
-            if not piece:
-                break
-            out += piece
-            left -= len(piece)
-    except OSError as err:
-        raise InputError(f"cannot read stdin: {err.strerror or err}") from None
-    return out
+    return read_bounded(Limits.from_env().max_input_bytes, name)
 
 
 def ensure_stdout() -> None:

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from krm_fn.config import PolicySpec
-from krm_fn.discovery import discover, matches
+from krm_fn.discovery import discover
+from krm_fn.ignores import matches
 from krm_fn.limits import Limits
 from krm_fn.render import STDIN, Source, run_render
 
