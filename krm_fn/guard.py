@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -47,6 +48,9 @@ DEFAULT_MAX_DEPTH = 256
 # Above this, the recursive Python writers (yaml.dump, the item editor) run out of stack under
 # the default recursion limit (measured: 330 levels), so no setting may go beyond it.
 HARD_MAX_DEPTH = 300
+# The largest size or count a setting can hold: one less than the largest C ``ssize_t``, so that
+# ``limit + 1`` (a read one byte over the limit) still fits.
+PLATFORM_MAX = sys.maxsize - 1
 
 ENV_MAX_INPUT_BYTES = "KSERVE_PVC_FN_MAX_INPUT_BYTES"
 ENV_MAX_ALIASES = "KSERVE_PVC_FN_MAX_ALIASES"
@@ -105,11 +109,17 @@ class Limits:
             raw = env.get(name, "").strip().replace("_", "")
             if not raw:
                 return default
-            if not raw.isdigit() or int(raw) < 1:
-                raise LimitError(f"{name}={env[name]!r} is not a positive whole number")
-            if cap is not None and int(raw) > cap:
-                raise LimitError(f"{name}={raw} is over the highest safe value {cap}")
-            return int(raw)
+            # ASCII digits only: ``str.isdigit`` also takes '²' and other digits ``int`` refuses.
+            if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
+                raise LimitError(f"{name}={_short(env[name])} is not a positive whole number")
+            # Compared as text first: ``int`` refuses more than 4,300 digits (a ValueError).
+            digits = raw.lstrip("0")
+            huge = len(digits) > len(str(PLATFORM_MAX))
+            if cap is not None and (huge or int(digits) > cap):
+                raise LimitError(f"{name}={_short(digits)} is over the highest safe value {cap}")
+            # Sizes and counts past what the platform can index mean "no practical limit": read
+            # as the largest one (a read of ``limit + 1`` bytes must still fit a C size).
+            return PLATFORM_MAX if huge else min(int(digits), PLATFORM_MAX)
 
         return cls(
             read(ENV_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_BYTES),

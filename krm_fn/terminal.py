@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
 from krm_fn.source import InputError
 
+_CHUNK = 2**20  # bytes asked of stdin at a time
+
 
 def width() -> int | None:
     """How wide the results table may be: ``$COLUMNS``, else the terminal's; None (no limit) when
@@ -50,10 +52,20 @@ def read_stdin() -> bytes:
     # A process started with fd 0 closed (``<&-``) has no sys.stdin at all.
     if sys.stdin is None:
         raise InputError("stdin is closed; pipe the input in, or name the files to read")
+    wanted = Limits.from_env().max_input_bytes + 1
+    chunks, size = [], 0
     try:
-        return sys.stdin.buffer.read(Limits.from_env().max_input_bytes + 1)
+        # In chunks: ``read(n)`` allocates ``n`` bytes up front, so a large limit would cost its
+        # size in memory (or a MemoryError) before a byte is read.
+        while size < wanted:
+            chunk = sys.stdin.buffer.read1(min(wanted - size, _CHUNK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except OSError as err:
         raise InputError(f"cannot read stdin: {err.strerror or err}") from None
+    return b"".join(chunks)
 
 
 def ensure_stdout() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -26,6 +27,23 @@ def test_limits_default_and_from_env() -> None:
 @pytest.mark.parametrize("value", ["0", "-1", "x", "1e3", "1.5"])
 def test_limits_refuse_bad_values(value: str) -> None:
     with pytest.raises(LimitError, match="not a positive whole number"):
+        Limits.from_env({guard.ENV_MAX_DEPTH: value})
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "000"])
+def test_limits_refuse_digits_int_does_not_read(value: str) -> None:
+    with pytest.raises(LimitError, match="not a positive whole number"):
+        Limits.from_env({guard.ENV_MAX_INPUT_BYTES: value})
+
+
+@pytest.mark.parametrize("value", [str(sys.maxsize), str(sys.maxsize + 1), "9" * 5000])
+def test_sizes_past_the_platform_read_as_the_largest(value: str) -> None:
+    """Row 4 of issue 23: a size the platform cannot index is clamped, never an OverflowError."""
+    env = {guard.ENV_MAX_INPUT_BYTES: value, guard.ENV_MAX_ALIASES: value}
+    limits = Limits.from_env(env)
+    assert limits.max_input_bytes == limits.max_aliases == guard.PLATFORM_MAX
+    assert limits.max_input_bytes + 1 <= sys.maxsize
+    with pytest.raises(LimitError, match="highest safe value"):
         Limits.from_env({guard.ENV_MAX_DEPTH: value})
 
 

@@ -307,6 +307,21 @@ CASES: list[Any] = [
         "is not a positive whole number",
         env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "abc"},
     ),
+    # Issue 23 row 4: values past the platform's sizes are read as the largest, never an OverflowError.
+    Case(
+        "huge-size-limit",
+        (HEAD + "items: []\n").encode(),
+        0,
+        "",
+        env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "9223372036854775807"},
+    ),
+    Case(
+        "huge-limits",
+        (HEAD + "items: []\n").encode(),
+        0,
+        "",
+        env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "9" * 5000, "KSERVE_PVC_FN_MAX_ALIASES": "9" * 30},
+    ),
     Case(
         "size-limit",
         (HEAD + "items: []\n").encode() + b"#" * 2000 + b"\n",
@@ -575,3 +590,11 @@ def test_render_refuses_hostile_files(tmp_path: Path) -> None:
         assert "\n" not in line, line
         assert name in line, line
         assert message in line, line
+
+
+def test_render_stdin_with_a_limit_past_the_platform() -> None:
+    """Issue 23 row 4: ``render -`` reads stdin with the same clamped limit (no OverflowError)."""
+    doc = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    r = run(doc, env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "9223372036854775807"}, args=("render", "-"))
+    assert (r.code, r.stdout) == (0, doc), r.stderr
+    assert "Traceback" not in r.stderr
