@@ -40,11 +40,18 @@ def _results_splice(doc: ResourceListInput, results: Sequence[dict[str, Any]]) -
         return Splice(pos, pos, prefix + nl.join(lines) + nl)
     col = doc.root.start_mark.column
     lines = sequence_lines(results, col, Layout())
+    if doc.results:
+        # Earlier results in any other style (flow, a single mapping): written again as a block
+        # list, ours after them, so that none is lost and the whole stays one block mapping.
+        from krm_fn.scalars import dump_plain
+
+        lines = [" " * col + line for line in dump_plain(doc.results).splitlines()] + lines
     body = " " * col + "results:" + nl + nl.join(lines) + nl
     if entry is not None:
-        # ``results: []`` or ``results:`` with nothing: replace the key's whole entry.
+        # ``results: []``, ``results:`` with nothing, or earlier results in another style:
+        # replace the key's whole entry.
         start = entry[0].start_mark.index - entry[0].start_mark.column
-        return Splice(start, line_after(doc.text, entry[1].end_mark.index), body)
+        return Splice(start, line_after(doc.text, content_end(entry[1])), body)
     pos = line_after(doc.text, content_end(doc.root))
     prefix = "" if doc.text[pos - 1] == "\n" else nl
     return Splice(pos, pos, prefix + body)

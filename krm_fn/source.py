@@ -142,6 +142,14 @@ def compose_documents(text: str, name: str) -> list[yaml.Node]:
         raise InputError(f"{name}: {problem}") from None
 
 
+def earlier_results(value: Any) -> list[Any]:
+    """The results already in the input, as a list whatever was written: a list as it is, a
+    single mapping as one result, nothing for null. They are kept and passed on (SPEC 4)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 @dataclass
 class ResourceListInput:
     """A parsed ResourceList (or v1 List): its text, root node and the spans that matter."""
@@ -211,6 +219,6 @@ def read_resource_list(raw: bytes) -> ResourceListInput:
             value = Span.of(text, entry[1]).data
             if name == "functionConfig":
                 parsed.function_config = value
-            elif isinstance(value, list):
-                parsed.results = value
+            else:
+                parsed.results = earlier_results(value)
     return parsed
