@@ -29,6 +29,7 @@ by whoever runs the function; the functionConfig's ``maxInputBytes``, ``maxAlias
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -166,11 +167,14 @@ def exact_depth_over(raw: bytes, limit: int) -> int:
 
 
 def _json_duplicates(raw: bytes) -> str | None:
-    """The first duplicate key of JSON input (``json.loads`` would keep the last one silently)."""
+    """What JSON input holds that ``json.loads`` would take silently: the first duplicate key (the
+    last one would win), or a number JSON forbids (``NaN``, ``Infinity``, ``1e999``, which reads
+    as infinity), with its line and column in the JSON text. None when there is none."""
     stripped = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith((b"{", b"[")):
         return None
     found: list[str] = []
+    forbidden: list[str] = []
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
@@ -180,11 +184,43 @@ def _json_duplicates(raw: bytes) -> str | None:
             seen.add(key)
         return dict(pairs)
 
+    def number(text: str) -> float:
+        value = float(text)
+        if value in (math.inf, -math.inf):
+            forbidden.append(text)
+        return value
+
+    def constant(text: str) -> float:
+        forbidden.append(text)
+        return float(text)
+
     try:
-        json.loads(stripped, object_pairs_hook=hook)
+        json.loads(stripped, object_pairs_hook=hook, parse_float=number, parse_constant=constant)
     except (ValueError, RecursionError):
         return None  # not JSON after all (flow YAML), or too deep: the YAML checks take over
-    return found[0] if found else None
+    if forbidden:
+        where = _json_position(raw, forbidden[0])
+        return f"has the number {forbidden[0][:40]} at {where}: JSON has no NaN, Infinity or number beyond a float"
+    return f"has a duplicate key {_short(found[0])}" if found else None
+
+
+def _json_position(raw: bytes, token: str) -> str:
+    """``line L, column C`` of the first ``token`` outside a string of a JSON text (rare: a scan)."""
+    text = raw.decode("utf-8", "replace")
+    i, in_string = 0, False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            i += 2 if c == "\\" else 1
+            in_string = c != '"'
+            continue
+        if c == '"':
+            in_string = True
+        elif text.startswith(token, i) and not (i and (text[i - 1].isalnum() or text[i - 1] in ".+-")):
+            line = text.count("\n", 0, i) + 1
+            return f"line {line}, column {i - (text.rfind(chr(10), 0, i) + 1) + 1}"
+        i += 1
+    return "position unknown"
 
 
 def check_raw(raw: bytes, limits: Limits, name: str = "input") -> Measure:
@@ -200,11 +236,10 @@ def check_raw(raw: bytes, limits: Limits, name: str = "input") -> Measure:
     is_json = raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
     if (is_json or not LIBYAML_LIMITS_NESTING) and (line := exact_depth_over(raw, limits.max_depth)):
         raise too_deep(limits.max_depth, line, name)
-    dup = _json_duplicates(raw)
-    if dup is not None:
-        raise InputError(
-            f"{name} has a duplicate key {_short(dup)}; duplicate keys are an error, as for the Kubernetes API server"
-        )
+    problem = _json_duplicates(raw)
+    if problem is not None:
+        why = "; duplicate keys are an error, as for the Kubernetes API server" if "duplicate" in problem else ""
+        raise InputError(f"{name} {problem}{why}")
     return Measure(len(raw))
 
 
@@ -293,7 +328,9 @@ def _tree_problems(node: yaml.Node, walk: _Walk) -> Iterator[Problem]:
                         _fix_fragile(k)
                     if k.tag == merge and not _mergeable(v):
                         yield Problem("a merge key '<<' takes a mapping or a list of mappings", _line(k), k)
-                    if k.value in keys and k.tag != merge:
+                    if k.tag == merge:
+                        continue  # not a key of its own: a quoted "<<" beside it is an ordinary key
+                    if k.value in keys:
                         yield Problem(
                             f"duplicate key {_short(k.value)} (the Kubernetes API server rejects duplicate keys)",
                             _line(k),

@@ -156,3 +156,36 @@ def test_an_older_libyaml_gets_the_exact_count_before_composing(monkeypatch: pyt
     raw = (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode()
     with pytest.raises(LimitError, match=r"nested more than 256 levels deep \(line 4;"):
         guard.screen(raw, never, Limits())
+
+
+def test_a_quoted_merge_key_beside_a_real_one_is_an_ordinary_key() -> None:
+    """Issue 23 row 12: YAML 1.1 and Go yaml read ``"<<"`` as a plain string key."""
+    item = "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  base: &b {k: v}\n"
+    raw = HEAD + "items:\n" + item + '  data: {<<: *b, "<<": x}\n'
+    doc, screened = guard.screen(raw.encode(), read_resource_list)
+    assert not screened.held
+    assert doc.items[0].data["data"] == {"k": "v", "<<": "x"}
+    # Two quoted ones are a duplicate, as any other key written twice.
+    raw = HEAD + "items:\n" + item + "  data: {'<<': y, \"<<\": x}\n"
+    _, screened = guard.screen(raw.encode(), read_resource_list)
+    assert screened.held == {0}
+
+
+@pytest.mark.parametrize(
+    ("json_text", "where"),
+    [
+        ('{"kind": "ResourceList",\n "items": [{"a": "NaN", "b": NaN}]}', "number NaN at line 2, column 30"),
+        ('{"items": [{"a": -Infinity}]}', "number -Infinity at line 1, column 18"),
+        ('{"items": [{"a": Infinity}]}', "number Infinity at line 1, column 18"),
+        ('{"items": [{"x": "1e999", "a": 1e999}]}', "number 1e999 at line 1, column 32"),
+        ('[{"a": -1E+400}]', "number -1E\\+400 at line 1, column 8"),
+    ],
+)
+def test_json_numbers_json_forbids_are_refused_with_a_position(json_text: str, where: str) -> None:
+    with pytest.raises(guard.InputError, match=where):
+        guard.check_raw(json_text.encode(), Limits())
+
+
+def test_json_numbers_within_a_float_are_read() -> None:
+    raw = b'{"a": 1e308, "b": -2.5, "c": "NaN", "d": 1}'
+    assert guard.check_raw(raw, Limits()).input_bytes == len(raw)
