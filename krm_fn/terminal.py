@@ -58,7 +58,7 @@ def read_stdin() -> bytes:
         # In chunks: ``read(n)`` allocates ``n`` bytes up front, so a large limit would cost its
         # size in memory (or a MemoryError) before a byte is read.
         while size < wanted:
-            chunk = sys.stdin.buffer.read1(min(wanted - size, _CHUNK))
+            chunk = sys.stdin.buffer.read(min(wanted - size, _CHUNK))
             if not chunk:
                 break
             chunks.append(chunk)

@@ -12,7 +12,7 @@ from krm_fn import guard
 from krm_fn.config import PolicySpec
 from krm_fn.guard import LimitError, Limits, Measure
 from krm_fn.results import Result
-from krm_fn.source import read_resource_list
+from krm_fn.source import InputError, read_resource_list
 from krm_fn.transform import transform
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
@@ -182,7 +182,7 @@ def test_a_quoted_merge_key_beside_a_real_one_is_an_ordinary_key() -> None:
     ],
 )
 def test_json_numbers_json_forbids_are_refused_with_a_position(json_text: str, where: str) -> None:
-    with pytest.raises(guard.InputError, match=where):
+    with pytest.raises(InputError, match=where):
         guard.check_raw(json_text.encode(), Limits())
 
 
