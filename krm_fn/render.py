@@ -15,7 +15,8 @@ The other documents and files are still rendered. Documents of *files* that are 
 inputs: left out of the stream, never transformed, counted as skipped. Every document of *stdin*
 is a resource: a stream from Helm or ``kustomize build`` holds nothing else.
 
-Directives (``%YAML 1.1``) are read and not written; a ``---`` line keeps its comment; a byte
+Directives (``%YAML 1.1``) are read and not written (a ``%TAG`` shorthand is written as its full tag,
+``directives.py``); a ``---`` line keeps its comment; a byte
 order mark at the start of the first input starts the output too.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from krm_fn.config import PolicySpec
+from krm_fn.directives import resolve_shorthands
 from krm_fn.discovery import Skipped
 from krm_fn.guard import LimitError, Limits, check_document, check_raw, node_ref, scalar_at, too_deep
 from krm_fn.output import edit_span
@@ -179,6 +181,8 @@ def _read(source: Source, limits: Limits) -> _Read:
 
 def _document(source: Source, doc: Document, directives: str, limits: Limits, out: _Read) -> None:
     """Read one document into ``out``: written, held back, skipped, or reported unreadable."""
+    # A %TAG shorthand is written as its full tag: the directive itself is never written.
+    doc.text = resolve_shorthands(doc.text, directives)[0]
     name, body, line = doc.name, doc.text, doc.line
     try:
         nodes = compose_documents(directives + "---\n" + body if directives else body, name)
@@ -197,7 +201,11 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
         out.docs.append(doc)
         return
     # With directives in front the marks index that text: compose the body alone for its own.
-    node = compose_documents(body, name)[0] if directives else nodes[0]
+    try:
+        node = compose_documents(body, name)[0] if directives else nodes[0]
+    except InputError as err:  # what the directives declared does not hold without them
+        out.findings.append(_unreadable(name, line, str(err).removeprefix(f"{name}: "), body, doc.index))
+        return
     if not source.is_stdin and (reason := build_input(node)) is not None:
         out.skipped.append(Skipped(name, reason, doc.index))
         return

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from krm_fn.directives import resolve_shorthands
 from krm_fn.textedit import compose, content_end, line_after, plain_data
 
 RESOURCE_LIST_VERSIONS = (
@@ -184,7 +185,7 @@ def read_resource_list(raw: bytes) -> ResourceListInput:
     text, newline = decode(raw)
     if not text.strip():
         raise InputError("input is empty; expected a ResourceList")
-    text = json_to_yaml(text)
+    text = resolve_shorthands(json_to_yaml(text))[0]  # no directive is written back (SPEC 4)
     root = compose_single(text)
     if not isinstance(root, yaml.MappingNode):
         raise InputError("input is not a ResourceList: the top level is not a mapping")

@@ -370,6 +370,30 @@ CASES: list[Any] = [
         1,
         check=_both(_item_bytes_kept("- !Ref {kind: ConfigMap"), _error_names("'!Ref'")),
     ),
+    # Issue 23 row 6: a %TAG shorthand is written as its verbatim tag (the output has no directive,
+    # and must still be YAML); a tag outside the core schema is then held back, or exit 2 in the wrapper.
+    Case(
+        "tag-directive-python-in-item",
+        (
+            "%TAG !py! tag:yaml.org,2002:python/\n%TAG !k! tag:yaml.org,2002:\n---\n" + HEAD + "items:\n"
+            "- {kind: ConfigMap, metadata: {name: x}, data: {a: !py!object/apply:os.system ['touch {marker}']}}\n"
+            "- {kind: ConfigMap, metadata: {name: y}, data: {b: !k!str 5}}\n"
+        ).encode(),
+        1,
+        check=_both(
+            _item_bytes_kept("data: {a: !<tag:yaml.org,2002:python/object/apply:os.system> ['touch "),
+            _error_names("python/object/apply"),
+        ),
+    ),
+    Case(
+        "tag-directive-python-in-wrapper",
+        (
+            "%TAG !py! tag:yaml.org,2002:python/\n---\n" + HEAD + "items: []\n"
+            "functionConfig: !py!object/apply:os.system ['touch {marker}']\n"
+        ).encode(),
+        2,
+        "python/object/apply",
+    ),
     Case(
         "binary-tag-in-item",
         (HEAD + "items:\n- {kind: Secret, data: {k: !!binary aGVsbG8=}}\n").encode(),
