@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from krm_fn.results import Result
-from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
+from krm_fn.terminal import ensure_stdout, on_signals, read_stdin, refuse, say, show, write_stdout
 
 #: ``1``: print every result as a table on stderr in KRM mode; ``0``: never print the table.
 TABLE_ENV = "KSERVE_PVC_FN_TABLE"
@@ -76,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     As the process's entry point (``argv`` None) the KRM function ends the process directly
     (:func:`leave`); called from Python with ``argv``, it raises SystemExit as usual.
     """
+    if argv is None:
+        on_signals()
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         code = run_function()
