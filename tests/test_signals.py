@@ -84,7 +84,8 @@ def test_signal_while_working_leaves_no_partial_output(sig: signal.Signals, dela
     stdin = (HEAD + "".join(ITEM.format(n=n) for n in range(COUNT))).encode()
     proc = _start()
     _wait_until_running(proc)
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None
+    assert proc.stdout is not None
     proc.stdin.write(stdin)
     proc.stdin.close()
     time.sleep(delay)
