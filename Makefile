@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-latest lock lint typecheck unit docs image e2e-image e2e-tools bench fuzz clean
+.PHONY: demo test test-latest lock lint typecheck unit docs image e2e-image e2e-tools bench fuzz mutation clean
 
 # Everything comes from the hash-pinned locks in requirements/, the package itself without
 # resolving anything (and without build isolation, so setuptools is the locked one too).
@@ -54,6 +54,7 @@ lock: $(STAMP)
 	cd requirements && $(PIP_COMPILE) -o dev.txt dev.in
 	cd requirements && $(PIP_COMPILE) -o old-libyaml.txt old-libyaml.in
 	cd requirements && $(PIP_COMPILE) -o build.txt build.in
+	cd requirements && $(PIP_COMPILE) -o mutation.txt mutation.in
 
 ## docs: regenerate the README config reference and krm_fn/config.schema.json from the pydantic models
 docs: $(STAMP)
@@ -87,5 +88,16 @@ fuzz: $(STAMP)
 	mkdir -p $(VENV)/fuzz-corpus $(VENV)/fuzz-findings
 	$(PY) fuzz/fuzz_reader.py $(VENV)/fuzz-corpus fuzz/corpus -max_total_time=$${FUZZ_SECONDS:-300} -rss_limit_mb=2048 -timeout=30 -artifact_prefix=$(VENV)/fuzz-findings/
 
+## mutation: mutmut on uris, injector, textedit and rules/storage_uris against the in-process suite
+## (not in CI; [tool.mutmut] in pyproject.toml). MUTATION_MODULES picks modules, one run each;
+## MUTATION_SECONDS (default 1800) bounds each run. Results: bench/MUTATION.md.
+MUTATION_MODULES ?= krm_fn.rules.storage_uris krm_fn.uris krm_fn.injector krm_fn.textedit
+mutation: $(STAMP)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/mutation.txt
+	for module in $(MUTATION_MODULES); do \
+	  timeout $${MUTATION_SECONDS:-1800} $(VENV)/bin/mutmut run --max-children 2 "$$module.*"; \
+	done; $(VENV)/bin/mutmut results --all true > $(VENV)/mutation-results.txt; \
+	echo "every mutant's status: $(VENV)/mutation-results.txt"
+
 clean:
-	rm -rf $(VENV) $(LATEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) mutants build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from krm_fn.results import Result
-from krm_fn.terminal import ensure_stdout, read_stdin, refuse, say, show, write_stdout
+from krm_fn.terminal import ensure_stdout, on_signals, read_stdin, refuse, say, show, write_stdout
 
 #: ``1``: print every result as a table on stderr in KRM mode; ``0``: never print the table.
 TABLE_ENV = "KSERVE_PVC_FN_TABLE"
@@ -37,15 +37,21 @@ def run_function() -> int:
         write_stdout(answer.pieces)
     except InputError as err:
         return refuse(err)
-    _tell(answer.results, answer.exit_code)
+    _tell(answer.results, answer.exit_code, answer.prior_results)
     return answer.exit_code
 
 
-def _tell(results: Sequence[Result], exit_code: int) -> None:
+def _tell(results: Sequence[Result], exit_code: int, earlier: Sequence[Any] = ()) -> None:
     """The errors on stderr: as a table when someone reads stderr (a terminal, or
     ``KSERVE_PVC_FN_TABLE=1``), else in one line. kpt prints the results of the ResourceList
     itself, so a full table would show them twice; kustomize shows only stderr, so the first error
-    is named there."""
+    is named there. An error result of an earlier function in the input is named too: it is why
+    the exit code is 1 when none of ours is an error."""
+    prior = [r for r in earlier if isinstance(r, dict) and r.get("severity") == "error"]
+    if prior:
+        text = str(prior[0].get("message", "")).replace("\r", "\\r").replace("\n", "\\n")
+        more = f" (and {len(prior) - 1} more)" if len(prior) > 1 else ""
+        say(f"kserve-pvc-fn: an earlier function reported: {text}{more}")
     asked = os.environ.get(TABLE_ENV, "").strip()
     errors = [r for r in results if r.severity == "error"]
     if asked == "1" or (asked != "0" and sys.stderr is not None and sys.stderr.isatty()):
@@ -77,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     As the process's entry point (``argv`` None) the KRM function ends the process directly
     (:func:`leave`); called from Python with ``argv``, it raises SystemExit as usual.
     """
+    if argv is None:
+        on_signals()
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         code = run_function()

@@ -84,12 +84,34 @@ def _parse_sets(sets: Sequence[str]) -> dict[str, str]:
 
 
 def _read_config(config: str) -> Any:
-    raw = read_file(config, Limits.from_env().max_input_bytes, stream=True, name=f"--config {config}")
+    """The ``--config`` file's data, read with a KRM functionConfig's rules: within the input limit
+    (stopped while reading), no duplicate or non-scalar key, no tag outside the core schema;
+    InputError (exit 2) otherwise, as for a functionConfig in the ResourceList wrapper."""
+    from krm_fn.limits import LimitError, Limits, check_raw
+    from krm_fn.scan import check_document
+    from krm_fn.source import compose_single, decode
+
+    name = f"--config {config}"
+    limits = Limits.from_env()
     try:
-        return yaml.load(bytes(raw), Loader=yaml.CSafeLoader)
-    except (OSError, yaml.YAMLError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
-        raise InputError(f"--config {config}: cannot read the config: {reason}") from None
+        raw = read_file(config, limits.max_input_bytes, stream=True, name=name)
+        check_raw(raw, limits, name)
+        text, _ = decode(raw)
+        node = compose_single(text) if text.strip() else None
+    except LimitError:
+        raise  # says the name and the limit already
+    except InputError as err:
+        reason = str(err).removeprefix(f"{name}: ").removeprefix(f"{name} ")
+        raise InputError(f"{name}: cannot read the config: {reason}") from None
+    if node is None:
+        return None
+    problem = check_document(node, text, limits).problem
+    if problem is not None:
+        raise InputError(f"{name}: line {problem.line}: {problem.message}")
+    try:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as err:
+        raise InputError(f"{name}: cannot read the config: {str(err).splitlines()[0]}") from None
 
 
 def _policy(

@@ -114,7 +114,7 @@ class PolicySpec(_Strict):
     exclude: list[Selector] = Field(
         default_factory=list, description="Resources matching one of these are never changed."
     )
-    # Limits (krm_fn/guard.py): the ceilings come from KSERVE_PVC_FN_MAX_* environment variables and
+    # Limits (krm_fn/limits.py): the ceilings come from KSERVE_PVC_FN_MAX_* environment variables and
     # apply before this config is read; here they can only be tightened.
     maxInputBytes: int | None = Field(
         None, ge=1, description="Tighter input size limit in bytes (ceiling: KSERVE_PVC_FN_MAX_INPUT_BYTES)."

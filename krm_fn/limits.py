@@ -15,7 +15,9 @@ and for JSON input, the non-recursive event parser counts the exact depth first.
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,9 @@ DEFAULT_MAX_DEPTH = 256
 # Above this, the recursive Python writers (yaml.dump, the item editor) run out of stack under
 # the default recursion limit (measured: 330 levels), so no setting may go beyond it.
 HARD_MAX_DEPTH = 300
+# The largest size or count a setting can hold: one less than the largest C ``ssize_t``, so that
+# ``limit + 1`` (a read one byte over the limit) still fits.
+PLATFORM_MAX = sys.maxsize - 1
 
 ENV_MAX_INPUT_BYTES = "KSERVE_PVC_FN_MAX_INPUT_BYTES"
 ENV_MAX_ALIASES = "KSERVE_PVC_FN_MAX_ALIASES"
@@ -85,11 +90,17 @@ class Limits:
             raw = env.get(name, "").strip().replace("_", "")
             if not raw:
                 return default
-            if not raw.isdigit() or int(raw) < 1:
-                raise LimitError(f"{name}={env[name]!r} is not a positive whole number")
-            if cap is not None and int(raw) > cap:
-                raise LimitError(f"{name}={raw} is over the highest safe value {cap}")
-            return int(raw)
+            # ASCII digits only: ``str.isdigit`` also takes '²' and other digits ``int`` refuses.
+            if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
+                raise LimitError(f"{name}={short(env[name])} is not a positive whole number")
+            # Compared as text first: ``int`` refuses more than 4,300 digits (a ValueError).
+            digits = raw.lstrip("0")
+            huge = len(digits) > len(str(PLATFORM_MAX))
+            if cap is not None and (huge or int(digits) > cap):
+                raise LimitError(f"{name}={short(digits)} is over the highest safe value {cap}")
+            # Sizes and counts past what the platform can index mean "no practical limit": read
+            # as the largest one (a read of ``limit + 1`` bytes must still fit a C size).
+            return PLATFORM_MAX if huge else min(int(digits), PLATFORM_MAX)
 
         return cls(
             read(ENV_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_BYTES),
@@ -133,11 +144,14 @@ def exact_depth_over(raw: bytes | bytearray, limit: int) -> int:
 
 
 def _json_duplicates(raw: bytes | bytearray) -> str | None:
-    """The first duplicate key of JSON input (``json.loads`` would keep the last one silently)."""
+    """What JSON input holds that ``json.loads`` would take silently: the first duplicate key (the
+    last one would win), or a number JSON forbids (``NaN``, ``Infinity``, ``1e999``, which reads
+    as infinity), with its line and column in the JSON text. None when there is none."""
     stripped = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith((b"{", b"[")):
         return None
     found: list[str] = []
+    forbidden: list[str] = []
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
@@ -147,11 +161,43 @@ def _json_duplicates(raw: bytes | bytearray) -> str | None:
             seen.add(key)
         return dict(pairs)
 
+    def number(text: str) -> float:
+        value = float(text)
+        if value in (math.inf, -math.inf):
+            forbidden.append(text)
+        return value
+
+    def constant(text: str) -> float:
+        forbidden.append(text)
+        return float(text)
+
     try:
-        json.loads(stripped, object_pairs_hook=hook)
+        json.loads(stripped, object_pairs_hook=hook, parse_float=number, parse_constant=constant)
     except (ValueError, RecursionError):
         return None  # not JSON after all (flow YAML), or too deep: the YAML checks take over
-    return found[0] if found else None
+    if forbidden:
+        where = _json_position(raw, forbidden[0])
+        return f"has the number {forbidden[0][:40]} at {where}: JSON has no NaN, Infinity or number beyond a float"
+    return f"has a duplicate key {short(found[0])}" if found else None
+
+
+def _json_position(raw: bytes | bytearray, token: str) -> str:
+    """``line L, column C`` of the first ``token`` outside a string of a JSON text (rare: a scan)."""
+    text = raw.decode("utf-8", "replace")
+    i, in_string = 0, False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            i += 2 if c == "\\" else 1
+            in_string = c != '"'
+            continue
+        if c == '"':
+            in_string = True
+        elif text.startswith(token, i) and not (i and (text[i - 1].isalnum() or text[i - 1] in ".+-")):
+            line = text.count("\n", 0, i) + 1
+            return f"line {line}, column {i - (text.rfind(chr(10), 0, i) + 1) + 1}"
+        i += 1
+    return "position unknown"
 
 
 def check_raw(raw: bytes | bytearray, limits: Limits, name: str = "input") -> Measure:
@@ -167,11 +213,10 @@ def check_raw(raw: bytes | bytearray, limits: Limits, name: str = "input") -> Me
     is_json = raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
     if (is_json or not LIBYAML_LIMITS_NESTING) and (line := exact_depth_over(raw, limits.max_depth)):
         raise too_deep(limits.max_depth, line, name)
-    dup = _json_duplicates(raw)
-    if dup is not None:
-        raise InputError(
-            f"{name} has a duplicate key {short(dup)}; duplicate keys are an error, as for the Kubernetes API server"
-        )
+    problem = _json_duplicates(raw)
+    if problem is not None:
+        why = "; duplicate keys are an error, as for the Kubernetes API server" if "duplicate" in problem else ""
+        raise InputError(f"{name} {problem}{why}")
     return Measure(len(raw))
 
 

@@ -62,10 +62,17 @@ def _results_splice(doc: ResourceListInput, results: Sequence[Any]) -> Insert | 
         return Insert(pos, pos, _result_lines(results, seq.start_mark.column, nl, prefix))
     col = doc.root.start_mark.column
     head = " " * col + "results:" + nl
+    if doc.results:
+        # Earlier results in any other style (flow, a single mapping): written again as a block
+        # list, ours after them, so that none is lost and the whole stays one block mapping.
+        from krm_fn.scalars import dump_plain
+
+        head += "".join(" " * col + line + nl for line in dump_plain(doc.results).splitlines())
     if entry is not None:
-        # ``results: []`` or ``results:`` with nothing: replace the key's whole entry.
+        # ``results: []``, ``results:`` with nothing, or earlier results in another style:
+        # replace the key's whole entry.
         start = entry[0].start_mark.index - entry[0].start_mark.column
-        return Insert(start, line_after(doc.text, entry[1].end_mark.index), _result_lines(results, col, nl, head))
+        return Insert(start, line_after(doc.text, content_end(entry[1])), _result_lines(results, col, nl, head))
     pos = line_after(doc.text, doc.content_end)
     prefix = "" if doc.text[pos - 1] == "\n" else nl
     return Insert(pos, pos, _result_lines(results, col, nl, prefix + head))

@@ -19,8 +19,9 @@ skipped. Every document of *stdin* is a resource; a ``# Source: <path>`` comment
 ``helm template`` writes) names its file in results. The resources go through the one pipeline
 (``driver.py``); nothing to read at all is exit 2 ("no Kubernetes resources in the input").
 
-Directives (``%YAML 1.1``) are read and not written; a ``---`` line keeps its comment; a byte order
-mark at the start of the first input starts the output too.
+Directives (``%YAML 1.1``) are read and not written (a ``%TAG`` shorthand is written as its full tag,
+``directives.py``); a ``---`` line keeps its comment; a byte
+order mark at the start of the first input starts the output too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from krm_fn.directives import resolve_shorthands
 from krm_fn.discovery import Skipped
 from krm_fn.driver import Run, Unit, bulk_allocation, newline_of, run
 from krm_fn.limits import LimitError, Limits, Measure, check_raw, too_deep
@@ -207,6 +209,8 @@ def _read(source: Source, limits: Limits, out: _Read) -> None:
 
 def _document(source: Source, doc: Document, directives: str, limits: Limits, out: _Read) -> None:
     """Read one document into ``out``: written, held back, skipped, or reported unreadable."""
+    # A %TAG shorthand is written as its full tag: the directive itself is never written.
+    doc.text = resolve_shorthands(doc.text, directives)[0]
     name, body, line = doc.name, doc.text, doc.line
     try:
         nodes = compose_documents(directives + "---\n" + body if directives else body, name)
@@ -225,7 +229,11 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
     if not nodes:  # comments only: written as they are
         return
     # With directives in front the marks index that text: compose the body alone for its own.
-    node = compose_documents(body, name)[0] if directives else nodes[0]
+    try:
+        node = compose_documents(body, name)[0] if directives else nodes[0]
+    except InputError as err:  # what the directives declared does not hold without them
+        out.findings.append(_unreadable(name, line, str(err).removeprefix(f"{name}: "), body, doc.index))
+        return
     if not source.is_stdin and (reason := build_input(node)) is not None:
         out.skipped.append(Skipped(name, reason, doc.index))
         doc.written = False
@@ -249,25 +257,30 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
         return
     if checked.anchors:
         node = _expanded(node, newline_of(body))
+    _resources(source, doc, node, checked.anchors, out)
+
+
+def _resources(source: Source, doc: Document, node: yaml.Node, anchors: bool, out: _Read) -> None:
+    """The resources of a readable document: itself, or the items of a List."""
+    text = node_text(node, doc.text, anchors)
     items = _container_items(node)
     if items is None:
-        _unit(doc, Span.of(node_text(node, body, checked.anchors), node), checked.anchors, out)
+        _unit(doc, Span.of(text, node), anchors, out)
         return
     config = scalar_at(node, "functionConfig", "kind")
     if scalar_at(node, "kind") == "ResourceList" and config is not None and not out.said_function_config:
         out.said_function_config = True
         out.findings.append(
             Result(
-                f"{name}: the ResourceList's functionConfig is not used as config here; pass --config or --set",
+                f"{doc.name}: the ResourceList's functionConfig is not used as config here; pass --config or --set",
                 "info",
-                file=File(name, doc.index),
+                file=File(doc.name, doc.index),
             )
         )
-    text = node_text(node, body, checked.anchors)
     for item in items:
         if not source.is_stdin and build_input(item) is not None:
             continue
-        _unit(doc, Span.of(text, item), checked.anchors, out)
+        _unit(doc, Span.of(text, item), anchors, out)
 
 
 def node_text(node: yaml.Node, body: str, expanded: bool) -> str:

@@ -21,12 +21,13 @@ from typing import Any
 
 import yaml
 
+from krm_fn.directives import resolve_shorthands
 from krm_fn.limits import Limits, Measure, check_raw
 from krm_fn.nodes import field_path, node_ref
 from krm_fn.results import Field as ResultField
 from krm_fn.results import Result
 from krm_fn.scan import Scan, Unit
-from krm_fn.source import InputError, Span, compose_single, decode, json_to_yaml
+from krm_fn.source import InputError, Span, compose_single, decode, earlier_results, json_to_yaml
 from krm_fn.textedit import content_end, line_after, plain_data
 from krm_fn.treecheck import CORE, Walk, tree_problems
 
@@ -52,7 +53,7 @@ class ResourceListInput:
     items: list[Span]
     extents: list[tuple[int, int]]  # where each item's text stands in ``text`` (an expanded item's span does not)
     function_config: Any
-    results: Any  # the earlier results as read (normally a list)
+    results: list[Any]  # the earlier results, as a list whatever their style
     is_list: bool
     content_end: int  # where the root's own content ends in ``text``
 
@@ -136,7 +137,7 @@ def _wrapper(text: str, scan: Scan, limits: Limits) -> tuple[yaml.MappingNode, A
     problem = next(tree_problems(root, Walk(limits.max_depth, shared=True)), None)
     if problem is not None:
         raise InputError(f"the ResourceList wrapper, line {problem.line}: {problem.message}")
-    return root, values.get("functionConfig"), values.get("results", [])
+    return root, values.get("functionConfig"), earlier_results(values.get("results"))
 
 
 def read(raw: bytes | bytearray, limits: Limits | None = None) -> tuple[ResourceListInput, Screened]:
@@ -151,7 +152,7 @@ def read(raw: bytes | bytearray, limits: Limits | None = None) -> tuple[Resource
         raw.clear()
     if not text.strip():
         raise InputError("input is empty; expected a ResourceList")
-    text = json_to_yaml(text)
+    text = resolve_shorthands(json_to_yaml(text))[0]  # no directive is written back (SPEC 4)
     scan = Scan(limits).run(text)
     if not scan.root_is_map:
         raise InputError("input is not a ResourceList: the top level is not a mapping")

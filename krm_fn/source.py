@@ -165,3 +165,11 @@ def compose_documents(text: str, name: str) -> list[yaml.Node]:
         if isinstance(problem, NestingError):
             raise NestingError(f"{name}: {problem}", problem.line) from None
         raise InputError(f"{name}: {problem}") from None
+
+
+def earlier_results(value: Any) -> list[Any]:
+    """The results already in the input, as a list whatever was written: a list as it is, a
+    single mapping as one result, nothing for null. They are kept and passed on (SPEC 4)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -7,12 +7,37 @@ click: the KRM path, which kustomize and kpt start without arguments, must not p
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 
 from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
 from krm_fn.source import InputError
+
+_CHUNK = 2**20  # bytes asked of stdin at a time
+#: The signals that end a run with one line on stderr (exit 128 + the signal's number).
+STOP_SIGNALS = frozenset((signal.SIGINT, signal.SIGTERM))
+
+
+def _stop(signum: int, _frame: object) -> None:
+    """End the process at once: one line on stderr, exit 130 (SIGINT) or 143 (SIGTERM).
+
+    Written with ``os.write``: the signal may land while ``sys.stderr`` is in the middle of a write.
+    Nothing on stdout can be half-written: :func:`write_stdout` holds these signals back while it
+    writes, so stdout holds the whole output or none of it.
+    """
+    name = signal.Signals(signum).name
+    with contextlib.suppress(OSError):
+        os.write(2, f"kserve-pvc-fn: stopped by {name}\n".encode())
+    os._exit(128 + signum)
+
+
+def on_signals() -> None:
+    """SIGINT and SIGTERM end the process with one line, never a traceback (the process's entry only)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
 
 
 def width() -> int | None:
@@ -69,6 +94,9 @@ def write_stdout(text: str | Iterable[str]) -> None:
     pointed at /dev/null, so the interpreter's own flush at exit cannot fail again.
     """
     ensure_stdout()
+    # SIGINT and SIGTERM wait until the whole text is written: a signal that ended a write
+    # half-way would leave what may read as a complete, shorter output (an item or results lost).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         sys.stdout.flush()
         out = sys.stdout.buffer
@@ -88,6 +116,8 @@ def write_stdout(text: str | Iterable[str]) -> None:
         raise InputError("stdout was closed before all of the output was written (broken pipe)") from None
     except OSError as err:
         raise InputError(f"cannot write stdout: {err.strerror or err}") from None
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def say(text: str) -> None:

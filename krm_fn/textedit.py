@@ -69,7 +69,7 @@ class _Builder:
             return self.scalars.construct_object(n, deep=True)
         except ValueError:
             # ``2024-00-01`` or ``0x_`` match YAML 1.1's patterns but build nothing; Kubernetes
-            # (yaml.v2 into JSON) keeps them as strings, and so does guard.py on the input.
+            # (yaml.v2 into JSON) keeps them as strings, and so does treecheck.py on the input.
             return n.value
 
     def build(self, n: yaml.Node) -> Any:

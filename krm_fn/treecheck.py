@@ -101,7 +101,9 @@ def tree_problems(node: yaml.Node, walk: Walk) -> Iterator[Problem]:
                         _fix_fragile(k)
                     if k.tag == merge and not _mergeable(v):
                         yield Problem("a merge key '<<' takes a mapping or a list of mappings", line_of(k), k)
-                    if k.value in keys and k.tag != merge:
+                    if k.tag == merge:
+                        continue  # not a key of its own: a quoted "<<" beside it is an ordinary key
+                    if k.value in keys:
                         yield Problem(
                             f"duplicate key {short(k.value)} (the Kubernetes API server rejects duplicate keys)",
                             line_of(k),

@@ -307,6 +307,21 @@ CASES: list[Any] = [
         "is not a positive whole number",
         env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "abc"},
     ),
+    # Issue 23 row 4: values past the platform's sizes are read as the largest, never an OverflowError.
+    Case(
+        "huge-size-limit",
+        (HEAD + "items: []\n").encode(),
+        0,
+        "",
+        env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "9223372036854775807"},
+    ),
+    Case(
+        "huge-limits",
+        (HEAD + "items: []\n").encode(),
+        0,
+        "",
+        env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "9" * 5000, "KSERVE_PVC_FN_MAX_ALIASES": "9" * 30},
+    ),
     Case(
         "size-limit",
         (HEAD + "items: []\n").encode() + b"#" * 2000 + b"\n",
@@ -354,6 +369,30 @@ CASES: list[Any] = [
         (HEAD + "items:\n- !Ref {kind: ConfigMap, metadata: {name: x}}\n").encode(),
         1,
         check=_both(_item_bytes_kept("- !Ref {kind: ConfigMap"), _error_names("'!Ref'")),
+    ),
+    # Issue 23 row 6: a %TAG shorthand is written as its verbatim tag (the output has no directive,
+    # and must still be YAML); a tag outside the core schema is then held back, or exit 2 in the wrapper.
+    Case(
+        "tag-directive-python-in-item",
+        (
+            "%TAG !py! tag:yaml.org,2002:python/\n%TAG !k! tag:yaml.org,2002:\n---\n" + HEAD + "items:\n"
+            "- {kind: ConfigMap, metadata: {name: x}, data: {a: !py!object/apply:os.system ['touch {marker}']}}\n"
+            "- {kind: ConfigMap, metadata: {name: y}, data: {b: !k!str 5}}\n"
+        ).encode(),
+        1,
+        check=_both(
+            _item_bytes_kept("data: {a: !<tag:yaml.org,2002:python/object/apply:os.system> ['touch "),
+            _error_names("python/object/apply"),
+        ),
+    ),
+    Case(
+        "tag-directive-python-in-wrapper",
+        (
+            "%TAG !py! tag:yaml.org,2002:python/\n---\n" + HEAD + "items: []\n"
+            "functionConfig: !py!object/apply:os.system ['touch {marker}']\n"
+        ).encode(),
+        2,
+        "python/object/apply",
     ),
     Case(
         "binary-tag-in-item",
@@ -577,3 +616,11 @@ def test_render_refuses_hostile_files(tmp_path: Path) -> None:
         assert "\n" not in line, line
         assert name in line, line
         assert message in line, line
+
+
+def test_render_stdin_with_a_limit_past_the_platform() -> None:
+    """Issue 23 row 4: ``render -`` reads stdin with the same clamped limit (no OverflowError)."""
+    doc = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    r = run(doc, env={"KSERVE_PVC_FN_MAX_INPUT_BYTES": "9223372036854775807"}, args=("render", "-"))
+    assert (r.code, r.stdout) == (0, doc), r.stderr
+    assert "Traceback" not in r.stderr

@@ -3,6 +3,7 @@ limit settings, the depth checks, the findings handed to the core."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from krm_fn import limits, resourcelist
 from krm_fn.config import PolicySpec
 from krm_fn.limits import LimitError, Limits, Measure
 from krm_fn.results import Result
+from krm_fn.source import InputError
 from krm_fn.transform import transform
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
@@ -26,6 +28,23 @@ def test_limits_default_and_from_env() -> None:
 @pytest.mark.parametrize("value", ["0", "-1", "x", "1e3", "1.5"])
 def test_limits_refuse_bad_values(value: str) -> None:
     with pytest.raises(LimitError, match="not a positive whole number"):
+        Limits.from_env({limits.ENV_MAX_DEPTH: value})
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "000"])
+def test_limits_refuse_digits_int_does_not_read(value: str) -> None:
+    with pytest.raises(LimitError, match="not a positive whole number"):
+        Limits.from_env({limits.ENV_MAX_INPUT_BYTES: value})
+
+
+@pytest.mark.parametrize("value", [str(sys.maxsize), str(sys.maxsize + 1), "9" * 5000])
+def test_sizes_past_the_platform_read_as_the_largest(value: str) -> None:
+    """Row 4 of issue 23: a size the platform cannot index is clamped, never an OverflowError."""
+    env = {limits.ENV_MAX_INPUT_BYTES: value, limits.ENV_MAX_ALIASES: value}
+    read = Limits.from_env(env)
+    assert read.max_input_bytes == read.max_aliases == limits.PLATFORM_MAX
+    assert read.max_input_bytes + 1 <= sys.maxsize
+    with pytest.raises(LimitError, match="highest safe value"):
         Limits.from_env({limits.ENV_MAX_DEPTH: value})
 
 
@@ -143,3 +162,36 @@ def test_an_older_libyaml_gets_the_exact_count_before_composing(monkeypatch: pyt
     raw = (HEAD + "items:\n- " + "[" * 60_000 + "]" * 60_000 + "\n").encode()
     with pytest.raises(LimitError, match=r"nested more than 256 levels deep \(line 4;"):
         resourcelist.read(raw, Limits())
+
+
+def test_a_quoted_merge_key_beside_a_real_one_is_an_ordinary_key() -> None:
+    """Issue 23 row 12: YAML 1.1 and Go yaml read ``"<<"`` as a plain string key."""
+    item = "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  base: &b {k: v}\n"
+    raw = HEAD + "items:\n" + item + '  data: {<<: *b, "<<": x}\n'
+    doc, screened = resourcelist.read(raw.encode(), Limits())
+    assert not screened.held
+    assert doc.items[0].data["data"] == {"k": "v", "<<": "x"}
+    # Two quoted ones are a duplicate, as any other key written twice.
+    raw = HEAD + "items:\n" + item + "  data: {'<<': y, \"<<\": x}\n"
+    _, screened = resourcelist.read(raw.encode(), Limits())
+    assert screened.held == {0}
+
+
+@pytest.mark.parametrize(
+    ("json_text", "where"),
+    [
+        ('{"kind": "ResourceList",\n "items": [{"a": "NaN", "b": NaN}]}', "number NaN at line 2, column 30"),
+        ('{"items": [{"a": -Infinity}]}', "number -Infinity at line 1, column 18"),
+        ('{"items": [{"a": Infinity}]}', "number Infinity at line 1, column 18"),
+        ('{"items": [{"x": "1e999", "a": 1e999}]}', "number 1e999 at line 1, column 32"),
+        ('[{"a": -1E+400}]', "number -1E\\+400 at line 1, column 8"),
+    ],
+)
+def test_json_numbers_json_forbids_are_refused_with_a_position(json_text: str, where: str) -> None:
+    with pytest.raises(InputError, match=where):
+        limits.check_raw(json_text.encode(), Limits())
+
+
+def test_json_numbers_within_a_float_are_read() -> None:
+    raw = b'{"a": 1e308, "b": -2.5, "c": "NaN", "d": 1}'
+    assert limits.check_raw(raw, Limits()).input_bytes == len(raw)
