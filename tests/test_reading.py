@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from krm_fn.limits import LimitError
 from krm_fn.reading import CHUNK, NotRegular, read_bounded, read_file
@@ -266,3 +268,30 @@ def test_the_ignore_file_is_bounded_and_never_blocks(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert b"a named pipe (FIFO), not a regular file" in proc.stderr
     assert len(proc.stderr.decode().strip().splitlines()) == 1
+
+
+@given(
+    data=st.binary(max_size=3000),
+    limit=st.integers(min_value=1, max_value=3000),
+    pieces=st.lists(st.integers(min_value=1, max_value=700), max_size=20),
+    size=st.integers(min_value=0, max_value=4000),
+)
+def test_a_read_returns_everything_or_refuses_and_never_asks_past_the_limit(
+    data: bytes, limit: int, pieces: list[int], size: int
+) -> None:
+    """Whatever the source hands out per call (a pipe gives less than asked) and whatever size
+    ``fstat`` claimed (a file may grow or shrink meanwhile)."""
+    rest = memoryview(data)
+
+    def read(n: int) -> bytes:
+        nonlocal rest
+        take = min(n, pieces.pop(0) if pieces else n)
+        out, rest = bytes(rest[:take]), rest[take:]
+        return out
+
+    if len(data) <= limit:
+        assert read_bounded(read, limit, "s", size) == data
+    else:
+        with pytest.raises(LimitError):
+            read_bounded(read, limit, "s", size)
+        assert len(data) - len(rest) == limit + 1  # taken from the source: one byte past the limit, no more
