@@ -33,6 +33,7 @@ import yaml
 
 from krm_fn.discovery import Skipped
 from krm_fn.driver import Run, Unit, bulk_allocation, newline_of, run
+from krm_fn.locate import placed
 from krm_fn.limits import LimitError, Limits, Measure, check_raw, too_deep
 from krm_fn.nodes import node_ref, scalar_at
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
@@ -340,7 +341,8 @@ def _run_render(
     stream = _stream(
         [d for d in read.docs if d.written], [t for d, t in zip(read.docs, texts, strict=True) if d.written]
     )
-    return Rendered(BOM + stream if read.bom and stream else stream, outcome.results, read.skipped)
+    results = placed(outcome.results, read.docs)  # file:line:col of each finding (SPEC 5.2)
+    return Rendered(BOM + stream if read.bom and stream else stream, results, read.skipped)
 
 
 def _written(doc: Document, units: Sequence[Unit], outcome: Run) -> str:
