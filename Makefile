@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SARIF_MULTITOOL := $(VENV)/sarif/node_modules/.bin/sarif-multitool
 
 .PHONY: demo test test-latest lock lint typecheck unit docs image e2e-image e2e-tools bench fuzz clean
 
@@ -31,8 +32,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(SARIF_MULTITOOL)
 	$(PY) -m pytest
+
+# Microsoft's SARIF validator (test-only; tests/test_formats.py), from its integrity-hashed npm lock.
+$(SARIF_MULTITOOL): requirements/sarif/package.json requirements/sarif/package-lock.json
+	mkdir -p $(VENV)/sarif
+	cp requirements/sarif/package.json requirements/sarif/package-lock.json $(VENV)/sarif/
+	cd $(VENV)/sarif && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(SARIF_MULTITOOL)
 
 ## test-latest: the suite against the newest releases the registry serves (finds drift; not in CI)
 LATEST := .venv-latest

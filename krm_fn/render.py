@@ -33,8 +33,8 @@ import yaml
 
 from krm_fn.discovery import Skipped
 from krm_fn.driver import Run, Unit, bulk_allocation, newline_of, run
-from krm_fn.locate import placed
 from krm_fn.limits import LimitError, Limits, Measure, check_raw, too_deep
+from krm_fn.locate import placed
 from krm_fn.nodes import node_ref, scalar_at
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.rules import interesting

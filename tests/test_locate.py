@@ -30,7 +30,9 @@ spec:
 
 
 def _node(text: str) -> yaml.Node:
-    return yaml.compose(text, Loader=yaml.CSafeLoader)
+    node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    assert node is not None
+    return node
 
 
 def test_a_field_is_placed_at_its_value() -> None:
