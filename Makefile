@@ -40,6 +40,8 @@ $(SARIF_MULTITOOL): requirements/sarif/package.json requirements/sarif/package-l
 	mkdir -p $(VENV)/sarif
 	cp requirements/sarif/package.json requirements/sarif/package-lock.json $(VENV)/sarif/
 	cd $(VENV)/sarif && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	# What the package's postinstall script would do (install scripts stay off).
+	chmod u+x $(VENV)/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 	touch $(SARIF_MULTITOOL)
 
 ## test-latest: the suite against the newest releases the registry serves (finds drift; not in CI)

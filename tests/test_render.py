@@ -301,8 +301,7 @@ def test_krm_mode_prints_every_problem_only_when_asked_or_on_a_terminal() -> Non
     assert quiet.returncode == 1
     assert len(quiet.stderr.decode().strip().splitlines()) == 1  # kpt prints the results itself
     assert quiet.stderr.startswith(b"kserve-pvc-fn: error: ")
-    for env in ({"KSERVE_PVC_FN_TABLE": "1"}, {"LOG_TO_STDERR": "true"}):
-        asked = run(stdin=stdin, **env)
+    for asked in (run(stdin=stdin, KSERVE_PVC_FN_TABLE="1"), run(stdin=stdin, LOG_TO_STDERR="true")):
         lines = asked.stderr.decode().splitlines()
         assert lines
         assert all(line.startswith("TrainedModel/t: error: ") for line in lines), lines

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from krm_fn.results import Result
+from krm_fn.transform import SUMMARY_PREFIX
 
 #: Where the project lives: SARIF's ``informationUri``, and the base of each rule's ``helpUri``.
 PROJECT_URI = "https://git.example.com/kserve-pvc-fn"
 RULES_DOC = f"{PROJECT_URI}/blob/main/docs/rules.md"
+#: The rule id SARIF gives a finding that names none (it requires one): what the reading reported.
+UNRULED = "unclassified"
 #: The ``-o`` choices; ``human`` is the default, on stderr.
 FORMATS = ("human", "json", "yaml", "sarif", "github")
 
@@ -55,9 +58,25 @@ class Findings:
         """The catalog's rules, then any rule a result names that the catalog does not list."""
         known = {r.id: r for r in self.rules}
         for r in [*self.results, *(s.result for s in self.suppressed)]:
-            if r.rule is not None and r.rule not in known:
-                known[r.rule] = RuleInfo(r.rule, f"kserve-pvc-fn rule {r.rule}")
+            rule = r.rule or UNRULED
+            if rule not in known and not r.message.startswith(SUMMARY_PREFIX):
+                what = "a finding about the input or the config" if rule == UNRULED else f"the rule {rule}"
+                known[rule] = RuleInfo(rule, f"kserve-pvc-fn: {what}")
         return list(known.values())
+
+
+def _yaml(data: object) -> str:
+    """Block YAML that reads back as the same text: with ``allow_unicode`` PyYAML writes a NEL
+    (U+0085) raw into a quoted scalar, where a reader folds it into a space, so non-ASCII text is
+    escaped here."""
+    import yaml
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: object) -> bool:
+            return True
+
+    text = yaml.dump(data, Dumper=NoAliases, default_flow_style=False, sort_keys=False, width=2**31 - 1)
+    return text.rstrip("\n")
 
 
 def write(fmt: str, findings: Findings) -> str:
@@ -66,9 +85,7 @@ def write(fmt: str, findings: Findings) -> str:
     if fmt == "json":
         return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
     if fmt == "yaml":
-        from krm_fn.scalars import dump_plain
-
-        return dump_plain([r.to_dict() for r in results]).rstrip("\n")
+        return _yaml([r.to_dict() for r in results])
     if fmt == "sarif":
         from krm_fn.formats.sarif import sarif
 

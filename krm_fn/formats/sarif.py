@@ -14,7 +14,7 @@ import os
 from typing import Any
 from urllib.parse import quote
 
-from krm_fn.formats import PROJECT_URI, Findings
+from krm_fn.formats import PROJECT_URI, UNRULED, Findings
 from krm_fn.results import Result
 from krm_fn.transform import SUMMARY_PREFIX
 
@@ -30,10 +30,8 @@ def _uri(path: str) -> str:
 
 
 def _result(r: Result, index: dict[str, int]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if r.rule is not None:
-        out["ruleId"] = r.rule
-        out["ruleIndex"] = index[r.rule]
+    rule = r.rule or UNRULED
+    out: dict[str, Any] = {"ruleId": rule, "ruleIndex": index[rule]}
     out["level"] = _LEVEL[r.severity]
     out["message"] = {"text": r.message}
     if r.file is not None:
