@@ -238,3 +238,22 @@ def test_every_format_is_offered_on_the_command_line(fmt: str) -> None:
     proc = run("check", "-o", fmt, ".")
     assert proc.returncode == 1
     assert proc.stderr.strip()
+
+
+def test_the_readme_results_row_is_what_a_run_prints() -> None:
+    """The README's row of one finding in each format is a real run's (run it in the repository)."""
+    readme = (ROOT / "README.md").read_text()
+    rows = readme.split("<!-- results-row:", 1)[1].split("\n\n", 1)[0]
+    cells = {line.split(" | ")[0].strip("| "): line.split(" | ")[1] for line in rows.splitlines()[3:]}
+    code = {k: re.findall(r"`([^`]+)`", v) for k, v in cells.items()}
+    human = run("check", "models/iris.yaml").stderr.decode().splitlines()
+    assert code["(none)"][0] in human
+    annotations = run("check", "-o", "github", "models/iris.yaml").stderr.decode().splitlines()
+    assert code["`github`"][0] in annotations
+    first = json.loads(run("check", "-o", "json", "models/iris.yaml").stderr)[0]
+    assert json.loads("{" + code["`json`, `yaml`"][0] + "}") == {"file": first["file"]}
+    assert yaml.safe_load(run("check", "-o", "yaml", "models/iris.yaml").stderr)[0] == first
+    result = json.loads(run("check", "-o", "sarif", "models/iris.yaml").stderr)["runs"][0]["results"][0]
+    physical = result["locations"][0]["physicalLocation"]
+    assert json.loads("{" + code["`sarif`"][0] + "}") == {"region": physical["region"]}
+    assert json.loads("{" + code["`sarif`"][2] + "}") == {"artifactLocation": physical["artifactLocation"]}
