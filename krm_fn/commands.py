@@ -21,6 +21,7 @@ import yaml
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.discovery import IGNORE_FILE, Found, discover
 from krm_fn.formats import FORMATS
+from krm_fn.formats.escape import escape
 from krm_fn.render import STDIN, Source, run_render
 from krm_fn.results import EXIT_ERRORS, File, Result
 from krm_fn.source import InputError
@@ -184,7 +185,7 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
         return refuse(err)
     if opts.list_skipped:
         for skipped in rendered.skipped:
-            say(f"skipped {skipped.describe()}")
+            say(f"skipped {escape(skipped.describe())}")
     try:
         show(rendered.results, opts.output, opts.quiet, opts.results_file)
     except InputError as err:

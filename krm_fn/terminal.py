@@ -117,5 +117,7 @@ def say(text: str) -> None:
 
 def refuse(err: Exception) -> int:
     """Say on stderr, in one line, why the input is not read at all; the exit code for it."""
-    say(f"kserve-pvc-fn: {err}")
+    from krm_fn.formats.escape import escape
+
+    say(f"kserve-pvc-fn: {escape(str(err))}")  # it may quote a path or a value: one line, no control characters
     return EXIT_NOT_A_RESOURCE_LIST

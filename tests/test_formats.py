@@ -257,3 +257,16 @@ def test_the_readme_results_row_is_what_a_run_prints() -> None:
     physical = result["locations"][0]["physicalLocation"]
     assert json.loads("{" + code["`sarif`"][0] + "}") == {"region": physical["region"]}
     assert json.loads("{" + code["`sarif`"][2] + "}") == {"artifactLocation": physical["artifactLocation"]}
+
+
+def test_a_refusal_and_a_skipped_file_name_no_control_character(tmp_path: Path) -> None:
+    odd = "x\n::error file=a::b\x1b[2J.yaml"
+    (tmp_path / odd).write_text("a: [\n")
+    (tmp_path / "notes.yaml").write_text("just: data\n")
+    refused = run("render", odd, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.decode().count("\n") == 1
+    assert "\x1b" not in refused.stderr.decode()
+    listed = run("render", "--list-skipped", "--allow-empty", ".", cwd=tmp_path).stderr.decode()
+    assert "\x1b" not in listed
+    assert not any(line.startswith("::error") for line in listed.splitlines())
