@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from krm_fn.results import Result
-from krm_fn.transform import SUMMARY_PREFIX
 
 #: Where the project lives: SARIF's ``informationUri``, and the base of each rule's ``helpUri``.
 PROJECT_URI = "https://git.example.com/kserve-pvc-fn"
@@ -56,6 +55,8 @@ class Findings:
 
     def catalog(self) -> list[RuleInfo]:
         """The catalog's rules, then any rule a result names that the catalog does not list."""
+        from krm_fn.transform import SUMMARY_PREFIX  # the core's: only a format that lists rules needs it
+
         known = {r.id: r for r in self.rules}
         for r in [*self.results, *(s.result for s in self.suppressed)]:
             rule = r.rule or UNRULED
