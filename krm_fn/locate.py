@@ -89,6 +89,7 @@ class Located(Protocol):
     line: int  # the line its text starts at in that file
     text: str
     origin: File | None  # the file results name (a ``# Source:`` comment's, on a stream)
+    located: str | None  # the text to place results in when it is not ``text`` (JSON input's own)
 
 
 def _source_line(text: str) -> int:
@@ -119,7 +120,7 @@ def placed(results: Sequence[Result], documents: Iterable[Located]) -> list[Resu
             continue
         doc, first = found
         if id(doc) not in composed:
-            composed[id(doc)] = _compose(doc.text)
+            composed[id(doc)] = _compose(doc.located or doc.text)
         root = composed[id(doc)]
         if root is None:
             out.append(r)

@@ -78,6 +78,7 @@ class Document:
     marker: str  # the ``---`` line before it, as written ('' when there was none)
     text: str
     origin: File | None = None  # the file results name (a ``# Source:`` comment's, on a stream)
+    located: str | None = None  # the text results are placed in, when not ``text`` (JSON input: the JSON)
     units: list[int] = field(default_factory=list)  # its resources' places in the run (a List: one per item)
     held: bool = False
     written: bool = True  # False: left out of the stream (unreadable, or not a resource)
@@ -187,7 +188,7 @@ def _read(source: Source, limits: Limits, out: _Read) -> None:
         return
     if not out.docs and not out.findings:
         out.bom = source.raw.startswith(b"\xef\xbb\xbf")
-    text = json_to_yaml(text)
+    json, text = text, json_to_yaml(text)
     position = 0  # the next document's index in its file
     pending = ""  # a directive chunk: read with the document after it, never written
     origins: dict[str, int] = {}  # per ``# Source:`` path, how many documents named it so far
@@ -198,6 +199,7 @@ def _read(source: Source, limits: Limits, out: _Read) -> None:
         directives, pending = pending, ""
         if body.strip():
             doc = Document(name, position, line, marker, body, File(name, position))
+            doc.located = json if text is not json else None
             if source.is_stdin and (found := _SOURCE_COMMENT.match(body)) is not None:
                 path = found.group(1)
                 doc.origin = File(path, origins.get(path, 0))

@@ -138,3 +138,14 @@ def test_the_named_line_holds_the_current_value(docs: list[tuple[str, str, int, 
             assert value in lines[where["line"] - 1][where["column"] - 1 :]  # type: ignore[index]
             checked += 1
     assert checked >= len(docs)
+
+
+def test_json_input_is_placed_in_the_json_text() -> None:
+    raw = (
+        b'{"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",\n "metadata": {"name": "j"},\n'
+        b' "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"},\n'
+        b'   "storageUri": "pvc://m/j/model.joblib"}}}}\n'
+    )
+    found = [r for r in _run("j.json", raw) if "field" in r]
+    assert found
+    assert all(r["file"] == {"path": "j.json", "index": 0, "line": 4, "column": 18} for r in found)
