@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SARIF_MULTITOOL := $(VENV)/sarif/node_modules/.bin/sarif-multitool
 
 .PHONY: demo test test-latest lock lint typecheck unit docs image e2e-image e2e-tools bench fuzz mutation clean
 
@@ -31,8 +32,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(SARIF_MULTITOOL)
 	$(PY) -m pytest
+
+# Microsoft's SARIF validator (test-only; tests/test_formats.py), from its integrity-hashed npm lock.
+$(SARIF_MULTITOOL): requirements/sarif/package.json requirements/sarif/package-lock.json
+	mkdir -p $(VENV)/sarif
+	cp requirements/sarif/package.json requirements/sarif/package-lock.json $(VENV)/sarif/
+	cd $(VENV)/sarif && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	# What the package's postinstall script would do (install scripts stay off).
+	chmod u+x $(VENV)/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+	touch $(SARIF_MULTITOOL)
 
 ## test-latest: the suite against the newest releases the registry serves (finds drift; not in CI)
 LATEST := .venv-latest

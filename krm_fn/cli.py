@@ -15,12 +15,14 @@ from typing import Any, NoReturn
 from krm_fn.results import Result
 from krm_fn.terminal import ensure_stdout, on_signals, read_stdin, refuse, say, show, write_stdout
 
-#: ``1``: print every result as a table on stderr in KRM mode; ``0``: never print the table.
+#: ``1``: print every warning and error on stderr in KRM mode, one line each; ``0``: only the first error.
 TABLE_ENV = "KSERVE_PVC_FN_TABLE"
 WAITING = (
     "kserve-pvc-fn: waiting for a ResourceList on stdin (end it with Ctrl-D); "
     "`kserve-pvc-fn --help` lists the commands (render, check)"
 )
+#: Set to ``true`` by kustomize for every container function: its stderr reaches the user.
+LOG_ENV = "LOG_TO_STDERR"
 
 
 def run_function() -> int:
@@ -42,23 +44,34 @@ def run_function() -> int:
 
 
 def _tell(results: Sequence[Result], exit_code: int, earlier: Sequence[Any] = ()) -> None:
-    """The errors on stderr: as a table when someone reads stderr (a terminal, or
-    ``KSERVE_PVC_FN_TABLE=1``), else in one line. kpt prints the results of the ResourceList
-    itself, so a full table would show them twice; kustomize shows only stderr, so the first error
-    is named there. An error result of an earlier function in the input is named too: it is why
-    the exit code is 1 when none of ours is an error."""
+    """What stderr says in KRM mode (SPEC 5.2).
+
+    kustomize shows the user only stderr, and sets ``LOG_TO_STDERR=true`` for every container
+    function; with it (or ``KSERVE_PVC_FN_TABLE=1``) every warning and error gets a line there.
+    On a terminal they are shown for a person. Otherwise (kpt prints the ResourceList's results
+    itself, and would show them twice; ``KSERVE_PVC_FN_TABLE=0``) one line names the first error.
+    An error result of an earlier function in the input is named too: it is why the exit code is
+    1 when none of ours is an error.
+    """
+    from krm_fn import report
+
     prior = [r for r in earlier if isinstance(r, dict) and r.get("severity") == "error"]
     if prior:
-        text = str(prior[0].get("message", "")).replace("\r", "\\r").replace("\n", "\\n")
         more = f" (and {len(prior) - 1} more)" if len(prior) > 1 else ""
-        say(f"kserve-pvc-fn: an earlier function reported: {text}{more}")
+        say(f"kserve-pvc-fn: an earlier function reported: {report.escape(str(prior[0].get('message', '')))}{more}")
     asked = os.environ.get(TABLE_ENV, "").strip()
-    errors = [r for r in results if r.severity == "error"]
-    if asked == "1" or (asked != "0" and sys.stderr is not None and sys.stderr.isatty()):
-        show(results if asked == "1" else errors)
+    logged = os.environ.get(LOG_ENV, "").strip().lower() == "true"
+    problems = [r for r in results if r.severity in ("error", "warning")]
+    errors = [r for r in problems if r.severity == "error"]
+    if asked == "1" or (asked != "0" and logged):
+        for r in problems:
+            say(report.one_line(r))
+    elif asked != "0" and sys.stderr is not None and sys.stderr.isatty():
+        if problems:
+            show(problems)
     elif exit_code and errors:
         more = f" (and {len(errors) - 1} more; results are in the output ResourceList)" if len(errors) > 1 else ""
-        say(f"kserve-pvc-fn: error: {errors[0].message}{more}")
+        say(f"kserve-pvc-fn: error: {report.escape(errors[0].message)}{more}")
 
 
 def leave(code: int) -> NoReturn:

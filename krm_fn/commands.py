@@ -19,6 +19,8 @@ import yaml
 
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.discovery import Found, discover
+from krm_fn.formats import FORMATS
+from krm_fn.formats.escape import escape
 from krm_fn.ignores import IGNORE_FILE
 from krm_fn.limits import Limits
 from krm_fn.reading import read_file
@@ -179,6 +181,8 @@ class _Options:
     output: str
     list_skipped: bool
     allow_empty: bool
+    results_file: str | None
+    fail_on: str
 
 
 def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
@@ -189,7 +193,7 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
         spec, errors = _policy(opts.config, _parse_sets(opts.sets), overrides)
         if spec is None:
             # An unchanged stream would look like success to a pipeline: write none.
-            show(errors, opts.output, opts.quiet)
+            show(errors, opts.output, opts.quiet, opts.results_file)
             return EXIT_ERRORS
         found = discover(opts.paths or ("-",), opts.excludes)
         found = found.for_render() if write_stream else found  # check reads kustomize patches as partial resources
@@ -202,9 +206,13 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
         return refuse(err)
     if opts.list_skipped:
         for skipped in rendered.skipped:
-            say(f"skipped {skipped.describe()}")
-    show(rendered.results, opts.output, opts.quiet)
-    return rendered.exit_code
+            say(f"skipped {escape(skipped.describe())}")
+    try:
+        show(rendered.results, opts.output, opts.quiet, opts.results_file)
+    except InputError as err:
+        return refuse(err)
+    failing = ("error", "warning") if opts.fail_on == "warning" else ("error",)
+    return EXIT_ERRORS if any(r.severity in failing for r in rendered.results) else rendered.exit_code
 
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
@@ -232,10 +240,24 @@ _QUIET = click.option("-q", "--quiet", is_flag=True, help="Print only errors and
 _OUTPUT = click.option(
     "-o",
     "--output",
-    type=click.Choice(["table", "json", "yaml"]),
-    default="table",
+    type=click.Choice(FORMATS),
+    default="human",
     show_default=True,
-    help="How results are printed on stderr (json and yaml: every result in full).",
+    help="How results are printed on stderr: for a person, every result in full (json, yaml), "
+    "SARIF 2.1.0 (sarif), or GitHub Actions annotations (github).",
+)
+_RESULTS_FILE = click.option(
+    "--results-file",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the results in the --output format to FILE; stderr still gets them for a person.",
+)
+_FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="The lowest severity that makes the exit code 1.",
 )
 _ALLOW_EMPTY = click.option(
     "--allow-empty",
@@ -248,7 +270,8 @@ _LIST_SKIPPED = click.option(
 
 
 def _shared(f: Any) -> Any:
-    for option in (_VERSION, _ALLOW_EMPTY, _LIST_SKIPPED, _OUTPUT, _QUIET, _EXCLUDE, _SET, _CONFIG, _PATHS):
+    options = (_VERSION, _FAIL_ON, _RESULTS_FILE, _ALLOW_EMPTY, _LIST_SKIPPED, _OUTPUT, _QUIET)
+    for option in (*options, _EXCLUDE, _SET, _CONFIG, _PATHS):
         f = option(f)
     return f
 

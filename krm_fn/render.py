@@ -36,6 +36,7 @@ from krm_fn.directives import resolve_shorthands
 from krm_fn.discovery import Skipped
 from krm_fn.driver import Run, Unit, bulk_allocation, newline_of, run
 from krm_fn.limits import LimitError, Limits, Measure, check_raw, too_deep
+from krm_fn.locate import placed
 from krm_fn.nodes import node_ref, scalar_at
 from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.rules import interesting
@@ -79,6 +80,7 @@ class Document:
     marker: str  # the ``---`` line before it, as written ('' when there was none)
     text: str
     origin: File | None = None  # the file results name (a ``# Source:`` comment's, on a stream)
+    located: str | None = None  # the text results are placed in, when not ``text`` (JSON input: the JSON)
     units: list[int] = field(default_factory=list)  # its resources' places in the run (a List: one per item)
     held: bool = False
     written: bool = True  # False: left out of the stream (unreadable, or not a resource)
@@ -188,7 +190,7 @@ def _read(source: Source, limits: Limits, out: _Read) -> None:
         return
     if not out.docs and not out.findings:
         out.bom = source.raw.startswith(b"\xef\xbb\xbf")
-    text = json_to_yaml(text)
+    json, text = text, json_to_yaml(text)
     position = 0  # the next document's index in its file
     pending = ""  # a directive chunk: read with the document after it, never written
     origins: dict[str, int] = {}  # per ``# Source:`` path, how many documents named it so far
@@ -199,6 +201,7 @@ def _read(source: Source, limits: Limits, out: _Read) -> None:
         directives, pending = pending, ""
         if body.strip():
             doc = Document(name, position, line, marker, body, File(name, position))
+            doc.located = json if text is not json else None
             if source.is_stdin and (found := _SOURCE_COMMENT.match(body)) is not None:
                 path = found.group(1)
                 doc.origin = File(path, origins.get(path, 0))
@@ -364,7 +367,8 @@ def _run_render(  # noqa: PLR0917
     stream = _stream(
         [d for d in read.docs if d.written], [t for d, t in zip(read.docs, texts, strict=True) if d.written]
     )
-    return Rendered(BOM + stream if read.bom and stream else stream, outcome.results, read.skipped)
+    results = placed(outcome.results, read.docs)  # file:line:col of each finding (SPEC 5.2)
+    return Rendered(BOM + stream if read.bom and stream else stream, results, read.skipped)
 
 
 def _written(doc: Document, units: Sequence[Unit], outcome: Run) -> str:

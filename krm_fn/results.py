@@ -68,10 +68,13 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class File:
-    """Where the resource came from, as the orchestrator recorded it."""
+    """Where the resource came from: the orchestrator's path and index, and in ``render``/``check``
+    the 1-based line and column of the field a result is about (SPEC 5.2; KRM mode has none)."""
 
     path: str
     index: int = 0
+    line: int | None = None
+    column: int | None = None
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> File | None:
@@ -91,8 +94,12 @@ class File:
         return cls(path, index)
 
     def to_dict(self) -> dict[str, Any]:
-        """The YAML form."""
-        return {"path": self.path, "index": self.index}
+        """The YAML form; line and column only where they are known."""
+        out: dict[str, Any] = {"path": self.path, "index": self.index}
+        if self.line is not None:
+            out["line"] = self.line
+            out["column"] = self.column
+        return out
 
 
 @dataclass(frozen=True, slots=True)

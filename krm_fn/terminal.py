@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Iterable, Sequence
 
+from krm_fn.formats import Findings
 from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
 from krm_fn.source import InputError
 
@@ -54,17 +55,30 @@ def width() -> int | None:
     return None
 
 
-def show(results: Sequence[Result], output: str = "table", quiet: bool = False) -> None:
-    """The results on stderr: a table that fits :func:`width`, or every result in full as JSON or YAML."""
-    from krm_fn import report
+def show(
+    results: Sequence[Result] | Findings, output: str = "human", quiet: bool = False, results_file: str | None = None
+) -> None:
+    """The results on stderr: for a person (fitting :func:`width`), or in the ``output`` format.
 
-    chosen = report.select(results, quiet)
-    if output == "json":
-        say(report.as_json(chosen))
-    elif output == "yaml":
-        say(report.as_yaml(chosen))
-    elif chosen:
-        say(report.table(chosen, width()))
+    With ``results_file``, the ``output`` format goes to that file and the human form to stderr.
+    InputError when the file cannot be written.
+    """
+    from krm_fn import report
+    from krm_fn.formats import write
+
+    findings = results if isinstance(results, Findings) else Findings(results)
+    if results_file is not None:
+        text = report.human(findings) if output == "human" else write(output, findings)
+        try:
+            with open(results_file, "w", encoding="utf-8") as out:
+                out.write(text + "\n")
+        except OSError as err:
+            raise InputError(f"--results-file {results_file}: cannot write it: {err.strerror or err}") from None
+        output = "human"
+    if output != "human":
+        say(write(output, findings))
+    elif text := report.human(findings, width(), quiet):
+        say(text)
 
 
 def read_stdin(name: str = "input") -> bytes | bytearray:
@@ -132,5 +146,7 @@ def say(text: str) -> None:
 
 def refuse(err: Exception) -> int:
     """Say on stderr, in one line, why the input is not read at all; the exit code for it."""
-    say(f"kserve-pvc-fn: {err}")
+    from krm_fn.formats.escape import escape
+
+    say(f"kserve-pvc-fn: {escape(str(err))}")  # it may quote a path or a value: one line, no control characters
     return EXIT_NOT_A_RESOURCE_LIST

@@ -9,7 +9,7 @@ tables fails the test, so the samples and the expectations cannot drift apart.
 from __future__ import annotations
 
 import difflib
-import os
+import json
 import re
 import subprocess
 import sys
@@ -81,7 +81,7 @@ WARNINGS: dict[tuple[str, str], tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the results table that ``render`` prints on stderr."""
+    """One result that ``render -o json`` prints on stderr."""
 
     severity: str
     resource: str
@@ -99,23 +99,22 @@ class Rendered:
 
 
 def _render(*args: str) -> Rendered:
-    # No COLUMNS (pytest sets it): the table is parsed row by row, so its messages must not wrap.
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    proc = subprocess.run(
-        [str(COMMAND), "render", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env
-    )
-    return Rendered(proc.returncode, proc.stdout, _parse_table(proc.stderr))
+    argv = [str(COMMAND), "render", "-o", "json", *args]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    return Rendered(proc.returncode, proc.stdout, _rows(proc.stderr))
 
 
-def _parse_table(text: str) -> list[Row]:
-    """Cut the stderr table at the columns of its header line (cells are left-justified)."""
-    lines = text.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("SEVERITY"))
-    starts = [lines[header].index(word) for word in ("RESOURCE", "FIELD", "MESSAGE")]
+def _rows(text: str) -> list[Row]:
+    """One row per result: ``namespace/Kind/name (file)``, its field path and its message."""
     rows = []
-    for line in lines[header + 1 :]:
-        cells = [line[: starts[0]], line[starts[0] : starts[1]], line[starts[1] : starts[2]], line[starts[2] :]]
-        rows.append(Row(*(c.strip() for c in cells)))
+    for r in json.loads(text):
+        ref, file = r.get("resourceRef"), r.get("file")
+        resource = f"{ref['kind']}/{ref['name']}" if ref else ""
+        if ref and ref.get("namespace"):
+            resource = f"{ref['namespace']}/{resource}"
+        if file:
+            resource = f"{resource} ({file['path']})" if resource else file["path"]
+        rows.append(Row(r["severity"], resource, r.get("field", {}).get("path", ""), r["message"]))
     return rows
 
 

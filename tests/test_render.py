@@ -264,12 +264,12 @@ def test_a_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:
 # --- results people can read ---------------------------------------------------------------------
 
 
-def test_table_fits_columns_and_json_has_the_full_text(tmp_path: Path) -> None:
+def test_human_output_fits_columns_and_json_has_the_full_text(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(ISVC.format(name="a-model-with-a-rather-long-name-for-its-row"))
     table = run("render", "a.yaml", cwd=tmp_path, COLUMNS="80")
     assert table.returncode == 0
     lines = table.stderr.decode().splitlines()
-    assert lines[0].startswith("SEVERITY")
+    assert lines[0].startswith("a.yaml:3:1: info: ")  # metadata: the annotations it adds are not there yet
     assert max(len(line) for line in lines) <= 80
     full = run("render", "--output", "json", "a.yaml", cwd=tmp_path, COLUMNS="80")
     messages = [r["message"] for r in json.loads(full.stderr)]
@@ -283,16 +283,17 @@ def test_identical_findings_are_grouped_and_quiet_keeps_errors(tmp_path: Path) -
     (tmp_path / "ok.yaml").write_text(ISVC.format(name="ok"))
     proc = run("check", ".", cwd=tmp_path)
     lines = proc.stderr.decode().splitlines()
-    grouped = [line for line in lines if "412 x " in line]
+    grouped = [line for line in lines if "411 more like this: " in line]
     assert len(grouped) == 1
-    assert "+411 more" in grouped[0]
-    assert len(lines) < 10
+    assert all(f"many.yaml:{6 * i + 5}:37" in grouped[0] for i in range(1, 412))  # every place is named
+    assert len(lines) < 15
     quiet = run("check", "--quiet", ".", cwd=tmp_path).stderr.decode().splitlines()
-    assert [line.split()[0] for line in quiet[1:]] == ["error", "error", "info"]
-    assert "kserve-pvc-fn:" in quiet[-1]
+    firsts = [line for line in quiet if line and not line.startswith(" ")]
+    assert [line.split(": ")[1] for line in firsts[:-1]] == ["error", "error"]
+    assert firsts[-1].startswith("kserve-pvc-fn: ")
 
 
-def test_krm_mode_prints_the_table_only_when_asked_or_on_a_terminal() -> None:
+def test_krm_mode_prints_every_problem_only_when_asked_or_on_a_terminal() -> None:
     stdin = (
         b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: serving.kserve.io/v1beta1\n"
     )
@@ -301,9 +302,11 @@ def test_krm_mode_prints_the_table_only_when_asked_or_on_a_terminal() -> None:
     assert quiet.returncode == 1
     assert len(quiet.stderr.decode().strip().splitlines()) == 1  # kpt prints the results itself
     assert quiet.stderr.startswith(b"kserve-pvc-fn: error: ")
-    asked = run(stdin=stdin, KSERVE_PVC_FN_TABLE="1")
-    assert asked.stderr.startswith(b"SEVERITY")
-    assert b"kserve-pvc-fn: 1 resource(s) read" in asked.stderr
+    for asked in (run(stdin=stdin, KSERVE_PVC_FN_TABLE="1"), run(stdin=stdin, LOG_TO_STDERR="true")):
+        lines = asked.stderr.decode().splitlines()
+        assert lines
+        assert all(line.startswith("TrainedModel/t: error: ") for line in lines), lines
+    assert run(stdin=stdin, LOG_TO_STDERR="true", KSERVE_PVC_FN_TABLE="0").stderr == quiet.stderr
 
 
 # --- invariants ----------------------------------------------------------------------------------
@@ -349,42 +352,6 @@ def test_named_files_honour_the_working_directory_ignore_file(tmp_path: Path) ->
     proc = run(*named, "--list-skipped", cwd=tmp_path)
     assert b"unrendered template" not in proc.stderr
     assert b"skipped charts/web/templates/d.yaml: excluded" in proc.stderr
-
-
-def test_many_findings_of_one_shape_are_one_row_and_a_few_are_each_shown() -> None:
-    from krm_fn import report
-    from krm_fn.results import Field, ResourceRef, Result
-
-    def rewrite(i: int) -> Result:
-        ref = ResourceRef("serving.kserve.io/v1beta1", "InferenceService", f"m{i}")
-        return Result(f"'pvc://c/m{i}/a.pkl' rewritten to 'pvc://c/m{i}'.", "info", ref, Field("spec.x"))
-
-    few = report.table([rewrite(i) for i in range(report.SIMILAR_ROWS - 1)]).splitlines()
-    assert len(few) == report.SIMILAR_ROWS  # the header and one row each
-    many = report.table([rewrite(i) for i in range(2500)]).splitlines()
-    assert len(many) == 2
-    assert "2500 x like: 'pvc://c/m0/a.pkl' rewritten to 'pvc://c/m0'." in many[1]
-    assert "InferenceService/m0 +2499 more" in many[1]
-
-
-_WORDS = st.text(alphabet="abc xyz-/'.:", min_size=0, max_size=300)
-
-
-@settings(max_examples=80, deadline=None)
-@given(
-    st.lists(st.tuples(st.sampled_from(["error", "warning", "info"]), _WORDS, _WORDS, _WORDS), max_size=8),
-    st.integers(min_value=40, max_value=200),
-)
-def test_the_table_never_runs_past_its_width(rows: list[tuple[str, str, str, str]], width: int) -> None:
-    from krm_fn import report
-    from krm_fn.results import Field, ResourceRef, Result
-
-    results = [
-        Result(message, severity, ResourceRef("v1", "Pod", name) if name else None, Field(path) if path else None)  # type: ignore[arg-type]
-        for severity, name, path, message in rows
-    ]
-    for line in report.table(results, width).splitlines():
-        assert len(line) <= width, (width, line)
 
 
 def test_a_file_that_is_not_text_is_an_error_result_and_the_others_are_rendered(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Golden cases of ``render`` and ``check``: every ``fixtures/<scenario>/args`` folder is one run.
 
-``args`` holds the command line after ``kserve-pvc-fn``, one argument a line; the command runs as a
+``args`` holds the command line after ``kserve-pvc-fn``, one argument a line (``env``, if there,
+``KEY=VALUE`` lines for its environment); the command runs as a
 real process in ``input/`` (or the folder itself), with ``stdin.yaml`` on stdin when there is one.
 ``expected/output.yaml`` is the exact stdout, ``expected/stderr.txt`` the exact stderr (the
 results, in full with ``--output yaml``), ``expected/exit-code`` the exit code. A rendered stream
@@ -24,7 +25,9 @@ UPDATE = os.environ.get("UPDATE_FIXTURES") == "1"
 ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "KSERVE_PVC_FN_TABLE")}
 
 
-def _run(args: list[str], cwd: Path, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+def _run(
+    args: list[str], cwd: Path, stdin: bytes, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "krm_fn", *args],
         cwd=cwd,
@@ -32,7 +35,7 @@ def _run(args: list[str], cwd: Path, stdin: bytes) -> subprocess.CompletedProces
         capture_output=True,
         timeout=120,
         check=False,
-        env=ENV,
+        env={**ENV, **(env or {})},
     )
 
 
@@ -43,7 +46,9 @@ def test_render_golden(case: str) -> None:
     args = (folder / "args").read_text().splitlines()
     cwd = folder / "input" if (folder / "input").is_dir() else folder
     stdin = (folder / "stdin.yaml").read_bytes() if (folder / "stdin.yaml").is_file() else b""
-    proc = _run(args, cwd, stdin)
+    env_file = folder / "env"  # KEY=VALUE lines for the run (COLUMNS for the human output's width)
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines()) if env_file.is_file() else {}
+    proc = _run(args, cwd, stdin, env)
     if UPDATE:
         expected.mkdir(exist_ok=True)
         (expected / "output.yaml").write_bytes(proc.stdout)

@@ -101,3 +101,28 @@ def test_an_error_result_stops_helm(tmp_path: Path, major: str) -> None:
         assert b"names an archive (.tar.gz)" in done.stderr
     else:
         assert b'post-renderer plugin "kserve-pvc"' in done.stderr
+
+
+@pytest.mark.parametrize("major", ["helm", "helm3"])
+def test_a_warning_reaches_the_user(tmp_path: Path, major: str) -> None:
+    """Helm shows a post-renderer's stderr only when it fails (Helm 4 not even then), so a warning
+    reaches the user through ``--results-file`` (the human output, in a file), or as a failure with
+    ``--fail-on=warning``. The finding is placed in the chart's template by its ``# Source:`` line."""
+    if major == "helm":
+        helm, env = _helm4_with_plugin(tmp_path)
+        renderer = "kserve-pvc"
+    else:
+        helm, env, renderer = _helm("helm3"), _env(tmp_path), str(PLUGIN / "kserve-pvc-fn-post-render")
+    findings = tmp_path / "findings.txt"
+    argv = [helm, "template", "models", str(CHART), "--set", "storageUri=pvc://model-store/tf/model/saved_model.pb"]
+    argv += ["--post-renderer", renderer, "--post-renderer-args", f"--config={POLICY}"]
+    done = run([*argv, "--post-renderer-args", f"--results-file={findings}"], env)
+    assert done.returncode == 0, done.stderr.decode()
+    # Helm 3 keeps the ``# Source:`` comments in what it post-renders; Helm 4 drops them.
+    where = "model-chart/templates/inferenceservice.yaml:10:19" if major == "helm3" else "<stdin>:37:19"
+    warning = f"{where}: warning: The sklearn server never loads 'saved_model.pb'"
+    assert warning in findings.read_text()
+    failed = run([*argv, "--post-renderer-args", "--fail-on=warning"], env)
+    assert failed.returncode != 0
+    if major == "helm3":
+        assert warning.encode() in failed.stderr

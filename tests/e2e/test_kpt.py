@@ -123,3 +123,18 @@ def test_render_passes_its_own_validator_in_copy_mode(tmp_path: Path, package: P
     assert done.returncode == 0, done.stderr.decode()
     assert b"single file, which the copy-mode storage initializer handles" in done.stderr
     assert (package / "sklearn-iris.yaml").read_bytes() == (PACKAGE / "sklearn-iris.yaml").read_bytes()
+
+
+def test_a_warning_reaches_the_user(tmp_path: Path, package: Path) -> None:
+    """kpt prints the ResourceList's results itself, warnings included (it cuts them to a few lines
+    unless told --truncate-output=false); the function adds nothing on stderr then."""
+    (package / "tf-in-sklearn.yaml").write_text(
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: tf-in-sklearn\n"
+        "spec:\n  predictor:\n    model:\n      modelFormat: {name: sklearn}\n"
+        "      storageUri: pvc://model-store/tf/model/saved_model.pb\n"
+    )
+    argv = [require("kpt"), "fn", "eval", "--exec", "kserve-pvc-fn", "--truncate-output=false", str(package)]
+    done = run([*argv, "--", "mountMode=direct"], tool_env(tmp_path, fn_on_path=True))
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"[warning] serving.kserve.io/v1beta1/InferenceService/tf-in-sklearn" in done.stderr
+    assert b"The sklearn server never loads 'saved_model.pb'" in done.stderr

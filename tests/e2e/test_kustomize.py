@@ -3,6 +3,7 @@ v1.35's from `make e2e-tools`), container mode with the real image through podma
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,32 @@ def test_exec_variant_gives_the_container_variant_output(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr.decode()
     items = yaml.safe_load(done.stdout)["items"]
     assert _docs(yaml.safe_dump_all(items)) == _docs(EXPECTED.read_bytes())
+
+
+WARNED = """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: tf-in-sklearn
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: pvc://model-store/tf/model/saved_model.pb
+"""
+
+
+@pytest.mark.parametrize("which", KUBECTLS)
+def test_container_mode_shows_a_warning_to_the_user(tmp_path: Path, which: str) -> None:
+    """kustomize shows only the function's stderr, and sets LOG_TO_STDERR=true for it: every
+    warning is a line there, though the build succeeds."""
+    example = Path(shutil.copytree(EXAMPLE, tmp_path / "example"))
+    (example / "resources" / "tf.yaml").write_text(WARNED)
+    listed = example / "resources" / "kustomization.yaml"
+    listed.write_text(listed.read_text().replace("resources:\n", "resources:\n  - tf.yaml\n", 1))
+    done = run([kubectl(which), "kustomize", "--enable-alpha-plugins", str(example)], tool_env(tmp_path, docker=True))
+    assert done.returncode == 0, done.stderr.decode()
+    (call,) = [c for c in docker_calls(tmp_path) if c[0] == "run"]
+    assert "LOG_TO_STDERR=true" in call
+    warning = b"InferenceService/tf-in-sklearn: warning: The sklearn server never loads 'saved_model.pb'"
+    assert warning in done.stderr

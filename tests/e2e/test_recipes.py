@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -49,6 +50,10 @@ def _uses(step: dict[str, Any], workspace: Path) -> None:
             shutil.copy2(REPO / name, tool / name)
         shutil.copytree(REPO / "requirements", tool / "requirements")
         shutil.copytree(REPO / "krm_fn", tool / "krm_fn", ignore=shutil.ignore_patterns("__pycache__"))
+    elif action == "github/codeql-action/upload-sarif":
+        log = json.loads((workspace / step["with"]["sarif_file"]).read_text())  # what it would upload
+        assert log["version"] == "2.1.0"
+        assert log["runs"][0]["tool"]["driver"]["name"] == "kserve-pvc-fn"
     else:
         assert action in {"actions/checkout", "actions/setup-python"}, action
 
