@@ -71,6 +71,10 @@ class Document:
     text: str
     span: Span | None = None  # None: comments only, or held back (nothing reads or edits it)
     held: bool = False
+    #: Where its text as read stands in its file's decoded text (after a BOM): ``fix`` splices the
+    #: new text of a changed document in there and keeps every other byte of the file.
+    start: int = 0
+    end: int = 0
 
 
 @dataclass
@@ -80,6 +84,8 @@ class Rendered:
     stream: str
     results: list[Result]
     skipped: list[Skipped] = field(default_factory=list)
+    #: Each document a rule edited, with its new text (in input order): what ``fix`` writes back.
+    changed: list[tuple[Document, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -95,19 +101,20 @@ class _Read:
     bom: bool = False
 
 
-def _chunks(text: str) -> list[tuple[int, str, str]]:
-    """(line, marker, body) for each document of a stream, split at its marker lines."""
+def _chunks(text: str) -> list[tuple[int, int, str, str]]:
+    """(line, offset, marker, body) for each document of a stream, split at its marker lines."""
     parts = _MARKER.split(text)
-    out: list[tuple[int, str, str]] = []
-    line, marker = 1, ""
+    out: list[tuple[int, int, str, str]] = []
+    line, offset, marker = 1, 0, ""
     body = parts[0]
     for i in range(1, len(parts), 2):
-        out.append((line, marker, body))
+        out.append((line, offset, marker, body))
         line += body.count("\n")
+        offset += len(body) + len(parts[i])
         marker = parts[i] if parts[i].startswith("---") else ""
         line += 1
         body = parts[i + 1]
-    out.append((line, marker, body))
+    out.append((line, offset, marker, body))
     return out
 
 
@@ -166,13 +173,14 @@ def _read(source: Source, limits: Limits) -> _Read:
     text = json_to_yaml(text)
     position = 0  # the next document's index in its file
     pending = ""  # a directive chunk: read with the document after it, never written
-    for line, marker, body in _chunks(text):
+    for line, offset, marker, body in _chunks(text):
         if _is_directive_chunk(body):
             pending = "".join(ln for ln in body.splitlines(keepends=True) if ln.startswith("%"))
             continue
         directives, pending = pending, ""
         if body.strip():
-            _document(source, Document(name, position, line, marker, body), directives, limits, out)
+            doc = Document(name, position, line, marker, body, start=offset, end=offset + len(body))
+            _document(source, doc, directives, limits, out)
             position += 1
     return out
 
@@ -291,7 +299,8 @@ def _run_render(sources: Sequence[Source], spec: PolicySpec, limits: Limits, ski
         splice, _ = edit_span(span, ops, "\r\n" if "\r\n" in docs[i].text else "\n", out.expected.get(i))
         texts[i] = apply_splices(docs[i].text, [splice])
     stream = _stream(docs, texts)
-    return Rendered(BOM + stream if bom and stream else stream, out.results, skipped)
+    changed = [(docs[i], texts[i]) for i in sorted(out.ops)]
+    return Rendered(BOM + stream if bom and stream else stream, out.results, skipped, changed)
 
 
 def _stream(docs: Sequence[Document], texts: Sequence[str]) -> str:
