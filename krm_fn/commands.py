@@ -284,43 +284,40 @@ def fix(diff: bool, **options: Any) -> None:
 def _fix(opts: _Options, diff: bool) -> int:
     """Render the files, then write each changed one back (or print the diff); the exit code."""
     from krm_fn import writeback
-    from krm_fn.fix import new_files, unified_diff
+    from krm_fn.fix import plan, unified_diff
 
+    failed: list[writeback.WriteError] = []
     try:
         if "-" in opts.paths:
             raise InputError("fix writes files back: name files or directories, not - (stdin)")
-        spec, errors = _policy(opts.config, _parse_sets(opts.sets), {"mode": "mutate"})
+        spec, errors = _policy(opts.config, _parse_sets(opts.sets), {})
         if spec is None:
             show(errors, opts.output, opts.quiet)
             return EXIT_ERRORS
-        if "recordOriginal" not in spec.model_fields_set:
-            # A source file's history is in version control (SPEC 5.3); a config may still ask.
-            spec = spec.model_copy(update={"recordOriginal": False})
         found = discover(opts.paths or (".",), opts.excludes)
-        sources = _sources(found)
-        rendered = run_render(sources, spec, skipped=found.skipped)
-        fixes, findings = new_files(sources, rendered.changed)
+        planned = plan(_sources(found), spec, found.skipped)
         if diff:
-            write_stdout(unified_diff(fixes))
-            failed = []
+            write_stdout(unified_diff(planned.fixes))
         else:
-            failed = writeback.write_files({f.name: (f.old, f.new) for f in fixes})
+            failed = writeback.write_files({f.name: (f.old, f.new) for f in planned.fixes})
     except InputError as err:
         return refuse(err)
     unwritten = {e.path for e in failed}
     verb = "would be fixed (--diff: nothing written)" if diff else "fixed in place"
-    findings += [Result(f"file {verb}", "info", file=File(f.name)) for f in fixes if f.name not in unwritten]
+    findings = [*planned.findings]
+    findings += [Result(f"file {verb}", "info", file=File(f.name)) for f in planned.fixes if f.name not in unwritten]
     findings += [
         Result(f"{e.path}: cannot write the fixed file ({e.reason}); it is left as it was", "error", file=File(e.path))
         for e in failed
     ]
+    rendered = planned.rendered
     results = [*rendered.results[:-1], *findings, *rendered.results[-1:]]  # the summary stays last
     if opts.list_skipped:
         for skipped in rendered.skipped:
             say(f"skipped {skipped.describe()}")
     show(results, opts.output, opts.quiet)
     remaining = any(r.severity == "error" for r in results)
-    return EXIT_ERRORS if remaining or (diff and fixes) else EXIT_OK
+    return EXIT_ERRORS if remaining or (diff and planned.fixes) else EXIT_OK
 
 
 @cli.command(epilog="\b\nExample:\n  kserve-pvc-fn schema > pvcmountpolicy.schema.json")

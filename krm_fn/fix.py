@@ -19,10 +19,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from krm_fn.render import Document, Source
+from krm_fn.render import Document, Rendered, Source, run_render
 from krm_fn.results import File, Result
 from krm_fn.source import decode, json_to_yaml
+
+if TYPE_CHECKING:
+    from krm_fn.config import PolicySpec
+    from krm_fn.discovery import Skipped
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -34,6 +39,34 @@ class FileFix:
     name: str
     old: bytes
     new: bytes
+
+
+@dataclass
+class Plan:
+    """What a fix would do: the render behind it, the files to rewrite, and what it cannot write."""
+
+    rendered: Rendered
+    fixes: list[FileFix]
+    findings: list[Result]
+
+
+def fix_policy(spec: PolicySpec) -> PolicySpec:
+    """The policy fix runs with: always ``mutate``, and ``recordOriginal`` false unless the config
+    set it (a source file's history is in version control; SPEC 5.3)."""
+    update: dict[str, object] = {"mode": "mutate"}
+    if "recordOriginal" not in spec.model_fields_set:
+        update["recordOriginal"] = False
+    return spec.model_copy(update=update)
+
+
+def plan(sources: Sequence[Source], spec: PolicySpec, skipped: Sequence[Skipped] = ()) -> Plan:
+    """Render ``sources`` with :func:`fix_policy` and turn the edits into new file bytes.
+
+    InputError (exit 2) as for render: a limit, a file that is not text, nothing readable.
+    """
+    rendered = run_render(sources, fix_policy(spec), skipped=skipped)
+    fixes, findings = new_files(sources, rendered.changed)
+    return Plan(rendered, fixes, findings)
 
 
 def new_files(sources: Sequence[Source], changed: Iterable[tuple[Document, str]]) -> tuple[list[FileFix], list[Result]]:
