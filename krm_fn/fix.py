@@ -1,6 +1,7 @@
 """``fix``: the edits of a render, as new texts of the files the documents came from (SPEC 5.3).
 
-Pure: sources and the documents a rule edited in, new file bytes and a unified diff out. The
+Sources and the documents a rule edited in, new file bytes and a unified diff out (the only
+thing looked up on disk is where a symbolic link leads, to name the file in the diff). The
 command (``commands.py``) reads the files, renders them and writes with ``writeback.py``.
 
 - Only a file with a document that a rule edited gets a new text. In it, each such document's
@@ -17,6 +18,7 @@ command (``commands.py``) reads the files, renders them and writes with ``writeb
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -131,11 +133,27 @@ def _json_not_written(name: str, count: int) -> Result:
 
 
 def unified_diff(fixes: Iterable[FileFix]) -> str:
-    """A unified diff of every fix, file by file (``--- path`` / ``+++ path``; ``patch -p0`` applies it)."""
+    """A unified diff of every fix, file by file (``--- path`` / ``+++ path``; ``patch -p0`` applies it).
+
+    A file reached through a symbolic link is named by the file the link resolves to: that is
+    the file written (and what ``git diff`` shows), and ``patch`` refuses to write through a link.
+    """
     out: list[str] = []
     for fix in fixes:
         old = fix.old.decode("utf-8").splitlines(keepends=True)
         new = fix.new.decode("utf-8").splitlines(keepends=True)
-        for line in difflib.unified_diff(old, new, fix.name, fix.name):
+        name = _written(fix.name)
+        for line in difflib.unified_diff(old, new, name, name):
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _written(name: str) -> str:
+    """The path of the file a name resolves to, relative when the name was (and it stays below)."""
+    real = os.path.realpath(name)
+    if real == os.path.abspath(name):
+        return name
+    if os.path.isabs(name):
+        return real
+    relative = os.path.relpath(real)
+    return real if relative.startswith("..") else relative
