@@ -294,12 +294,13 @@ def _fix(opts: _Options, diff: bool) -> int:
         if spec is None:
             show(errors, opts.output, opts.quiet)
             return EXIT_ERRORS
-        found = discover(opts.paths or (".",), opts.excludes)
+        paths = opts.paths or (".",)
+        found = discover(paths, opts.excludes)
         planned = plan(_sources(found), spec, found.skipped)
         if diff:
             write_stdout(unified_diff(planned.fixes))
         else:
-            failed = writeback.write_files({f.name: (f.old, f.new) for f in planned.fixes})
+            failed = writeback.write_files({f.name: (f.old, f.new) for f in planned.fixes}, within=paths)
     except InputError as err:
         return refuse(err)
     unwritten = {e.path for e in failed}

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 #: Called between the steps of a write with the step's name and the file's path; None in every
@@ -54,18 +54,24 @@ def _step(name: str, path: str) -> None:
         step_hook(name, path)
 
 
-def write_files(files: Mapping[str, tuple[bytes, bytes]]) -> list[WriteError]:
+def write_files(files: Mapping[str, tuple[bytes, bytes]], within: Sequence[str] = ()) -> list[WriteError]:
     """Replace each file's bytes: ``{path: (bytes read, new bytes)}``; the files that failed.
 
-    Paths that resolve to one file are written once (the first path names it in an error).
+    Paths that resolve to one file are written once (the first path names it in an error). With
+    ``within`` (the paths the user gave), a file whose real path is not one of them or below one
+    is not written: a symbolic link found in a walked directory cannot lead a write elsewhere.
     """
     errors: list[WriteError] = []
     done: set[str] = set()
+    roots = [os.path.realpath(p) for p in within]
     for path, (old, new) in files.items():
         target = os.path.realpath(path)
         if target in done:
             continue
         done.add(target)
+        if roots and not any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            errors.append(WriteError(path, f"a symbolic link leads outside the paths given, to {target}"))
+            continue
         try:
             replace_file(target, old, new)
         except OSError as err:

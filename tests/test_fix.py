@@ -262,3 +262,32 @@ def test_a_file_changed_while_fixing_is_not_overwritten(tmp_path: Path, monkeypa
     assert [e.path for e in errors] == [str(path)]
     assert "changed on disk" in errors[0].reason
     assert path.read_text() == "the editor's text\n"
+
+
+def test_a_link_found_in_a_walk_never_leads_a_write_outside_the_paths_given(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    outside = tmp_path / "outside" / "isvc.yaml"
+    outside.parent.mkdir()
+    outside.write_text(ISVC)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "link.yaml").symlink_to(outside)
+    code, _, err = run(capsysbinary, "fix", str(repo))
+    assert code == 1
+    assert "a symbolic link leads outside the paths given" in err
+    assert outside.read_text() == ISVC
+    # Named on the command line, the link is the user's choice: its target is written.
+    assert run(capsysbinary, "fix", str(repo / "link.yaml"))[0] == 0
+    assert outside.read_text() == FIXED
+
+
+def test_help_and_version(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    code, out, _ = run(capsysbinary, "fix", "--help")
+    assert code == 0
+    assert b"--diff" in out
+    assert b"Exit codes" in out
+    assert b"Examples" in out
+    code, out, _ = run(capsysbinary, "fix", "--version")
+    assert code == 0
+    assert out.startswith(b"kserve-pvc-fn, version ")
