@@ -25,7 +25,7 @@ from krm_fn.ignores import IGNORE_FILE
 from krm_fn.limits import Limits
 from krm_fn.reading import read_file
 from krm_fn.render import STDIN, Source, run_render
-from krm_fn.results import EXIT_ERRORS, File, Result
+from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
 from krm_fn.source import InputError
 from krm_fn.terminal import ensure_stdout, refuse, say, show, write_stdout
 
@@ -41,6 +41,7 @@ Examples:
   kustomize build --enable-alpha-plugins --enable-exec overlays/prod
   kserve-pvc-fn render manifests/ > hydrated.yaml
   kserve-pvc-fn check --set fileUris=error manifests/
+  kserve-pvc-fn fix --diff manifests/
   kserve-pvc-fn schema > pvcmountpolicy.schema.json
 """
 
@@ -317,6 +318,71 @@ def render(**options: Any) -> None:
 def check(**options: Any) -> None:
     """Like render with mode validate: report every change as an error, write no stream."""
     sys.exit(_run(_Options(**options), {"mode": "validate"}, write_stream=False))
+
+
+_FIX_HELP = f"""Apply render's edits to the files the documents came from, in place.
+
+Only a file with a changed document is written, atomically (a temporary file renamed over it; its
+mode kept; a symbolic link's target written once); the rest of it (other documents, comments,
+CRLF, a BOM) stays byte for byte. A document that is held back or that no rule edits is never
+touched. recordOriginal is false unless the config sets it; a config's mode is ignored (fix
+always mutates). JSON files are read but not rewritten (an error says so).
+{_DISCOVERY.replace("Every document on stdin is a resource.", "Without a path, the current directory.")}
+\b
+Exit codes: 0 nothing left to report; 1 findings remain that no rule can fix (errors), a file
+could not be written, or --diff would change something; 2 the input is refused.
+"""
+
+
+@cli.command(
+    help=_FIX_HELP,
+    epilog="\b\nExamples:\n  kserve-pvc-fn fix manifests/\n  kserve-pvc-fn fix --diff k8s/ > fix.patch",
+)
+@click.option("--diff", is_flag=True, help="Print a unified diff of what would be written on stdout; write nothing.")
+@_shared
+def fix(diff: bool, **options: Any) -> None:
+    """Apply render's edits to the files the documents came from, in place."""
+    sys.exit(_fix(_Options(**options), diff))
+
+
+def _fix(opts: _Options, diff: bool) -> int:
+    """Render the files, then write each changed one back (or print the diff); the exit code."""
+    from krm_fn import writeback
+    from krm_fn.fix import plan, unified_diff
+
+    failed: list[writeback.WriteError] = []
+    try:
+        if "-" in opts.paths:
+            raise InputError("fix writes files back: name files or directories, not - (stdin)")
+        spec, errors = _policy(opts.config, _parse_sets(opts.sets), {})
+        if spec is None:
+            show(errors, opts.output, opts.quiet)
+            return EXIT_ERRORS
+        paths = opts.paths or (".",)
+        found = discover(paths, opts.excludes)
+        planned = plan(_sources(found), spec, found.skipped)
+        if diff:
+            write_stdout(unified_diff(planned.fixes))
+        else:
+            failed = writeback.write_files({f.name: (f.old, f.new) for f in planned.fixes}, within=paths)
+    except InputError as err:
+        return refuse(err)
+    unwritten = {e.path for e in failed}
+    verb = "would be fixed (--diff: nothing written)" if diff else "fixed in place"
+    findings = [*planned.findings]
+    findings += [Result(f"file {verb}", "info", file=File(f.name)) for f in planned.fixes if f.name not in unwritten]
+    findings += [
+        Result(f"{e.path}: cannot write the fixed file ({e.reason}); it is left as it was", "error", file=File(e.path))
+        for e in failed
+    ]
+    rendered = planned.rendered
+    results = [*rendered.results[:-1], *findings, *rendered.results[-1:]]  # the summary stays last
+    if opts.list_skipped:
+        for skipped in rendered.skipped:
+            say(f"skipped {skipped.describe()}")
+    show(results, opts.output, opts.quiet)
+    remaining = any(r.severity == "error" for r in results)
+    return EXIT_ERRORS if remaining or (diff and planned.fixes) else EXIT_OK
 
 
 @cli.command(epilog="\b\nExample:\n  kserve-pvc-fn schema > pvcmountpolicy.schema.json")

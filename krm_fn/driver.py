@@ -162,8 +162,9 @@ def run(
             where = unit.origin.path if unit.origin is not None else f"items[{i}]"
             out.results.append(
                 Result(
-                    f"{where}: anchors and aliases written out in full to edit it (the output of an edited "
-                    "document never carries them); comments inside this document were not kept",
+                    f"{where}: written out in full to edit it (an edited document never carries anchors or "
+                    "aliases, and a List in flow style is written in block style); comments inside this "
+                    "document were not kept",
                     "warning",
                     unit.ref,
                     None,

@@ -84,6 +84,10 @@ class Document:
     units: list[int] = field(default_factory=list)  # its resources' places in the run (a List: one per item)
     held: bool = False
     written: bool = True  # False: left out of the stream (unreadable, or not a resource)
+    #: Where its text as read stands in its file's decoded text (after a BOM): ``fix`` splices the
+    #: new text of a changed document in there and keeps every other byte of the file.
+    start: int = 0
+    end: int = 0
 
 
 @dataclass
@@ -93,6 +97,8 @@ class Rendered:
     stream: str
     results: list[Result]
     skipped: list[Skipped] = field(default_factory=list)
+    #: Each document a rule edited, with its new text (in input order): what ``fix`` writes back.
+    changed: list[tuple[Document, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -112,19 +118,20 @@ class _Read:
     said_function_config: bool = False
 
 
-def _chunks(text: str) -> list[tuple[int, str, str]]:
-    """(line, marker, body) for each document of a stream, split at its marker lines."""
+def _chunks(text: str) -> list[tuple[int, int, str, str]]:
+    """(line, offset, marker, body) for each document of a stream, split at its marker lines."""
     parts = _MARKER.split(text)
-    out: list[tuple[int, str, str]] = []
-    line, marker = 1, ""
+    out: list[tuple[int, int, str, str]] = []
+    line, offset, marker = 1, 0, ""
     body = parts[0]
     for i in range(1, len(parts), 2):
-        out.append((line, marker, body))
+        out.append((line, offset, marker, body))
         line += body.count("\n")
+        offset += len(body) + len(parts[i])
         marker = parts[i] if parts[i].startswith("---") else ""
         line += 1
         body = parts[i + 1]
-    out.append((line, marker, body))
+    out.append((line, offset, marker, body))
     return out
 
 
@@ -194,13 +201,15 @@ def _read(source: Source, limits: Limits, out: _Read) -> None:
     position = 0  # the next document's index in its file
     pending = ""  # a directive chunk: read with the document after it, never written
     origins: dict[str, int] = {}  # per ``# Source:`` path, how many documents named it so far
-    for line, marker, body in _chunks(text):
+    for line, offset, marker, body in _chunks(text):
         if _is_directive_chunk(body):
             pending = "".join(ln for ln in body.splitlines(keepends=True) if ln.startswith("%"))
             continue
         directives, pending = pending, ""
         if body.strip():
-            doc = Document(name, position, line, marker, body, File(name, position))
+            doc = Document(
+                name, position, line, marker, body, File(name, position), start=offset, end=offset + len(body)
+            )
             doc.located = json if text is not json else None
             if source.is_stdin and (found := _SOURCE_COMMENT.match(body)) is not None:
                 path = found.group(1)
@@ -258,9 +267,27 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
         doc.held = True
         out.held += 1
         return
-    if checked.anchors:
+    # Anchors, and a List written in flow style (its items cannot be edited on their own), are
+    # written out in block style before an edit: the document is written so only if edited.
+    rewrite = checked.anchors or _flow_container(node)
+    if rewrite:
         node = _expanded(node, newline_of(body))
-    _resources(source, doc, node, checked.anchors, out)
+    _resources(source, doc, node, rewrite, out)
+
+
+def _flow_container(node: yaml.Node) -> bool:
+    items = _container_items(node)
+    if items is None or not isinstance(node, yaml.MappingNode):
+        return False
+    return (
+        bool(node.flow_style)
+        or any(getattr(item, "flow_style", False) for item in items)
+        or any(
+            isinstance(v, yaml.SequenceNode) and v.flow_style
+            for k, v in node.value
+            if getattr(k, "value", None) == "items"
+        )
+    )
 
 
 def _resources(source: Source, doc: Document, node: yaml.Node, anchors: bool, out: _Read) -> None:
@@ -367,8 +394,9 @@ def _run_render(  # noqa: PLR0917
     stream = _stream(
         [d for d in read.docs if d.written], [t for d, t in zip(read.docs, texts, strict=True) if d.written]
     )
+    changed = [(doc, text) for doc, text in zip(read.docs, texts, strict=True) if text is not doc.text]
     results = placed(outcome.results, read.docs)  # file:line:col of each finding (SPEC 5.2)
-    return Rendered(BOM + stream if read.bom and stream else stream, results, read.skipped)
+    return Rendered(BOM + stream if read.bom and stream else stream, results, read.skipped, changed)
 
 
 def _written(doc: Document, units: Sequence[Unit], outcome: Run) -> str:

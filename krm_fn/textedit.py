@@ -470,6 +470,10 @@ def edit_item(
         pass
     from krm_fn.roundtrip import reemit  # only unusual layouts pay for ruamel's import
 
-    # The fallback writes in the item's own layout, as the in-place editor does.
-    layout = detect_layout(compose(text))
+    # The fallback writes in the item's own layout, as the in-place editor does (a text that does
+    # not compose on its own, such as an item of a flow sequence, gets the default layout).
+    try:
+        layout = detect_layout(compose(text))
+    except (CannotEditInPlace, yaml.YAMLError):
+        layout = Layout()
     return reemit(text, expected, newline, layout.indent, layout.seq_indent), False

@@ -21,7 +21,8 @@ FIXED = REPO / "examples" / "kpt" / "expected" / "kserve-models"
 
 def _hook_command(files: list[Path]) -> list[str]:
     """What pre-commit runs: the entry, the hook's args, then the staged files its patterns select."""
-    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = [h for h in hooks if h["id"] == "kserve-pvc-fn-check"]
     entry = shlex.split(hook["entry"])
     assert entry[0] == "kserve-pvc-fn"
     chosen = [
