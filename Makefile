@@ -107,7 +107,7 @@ mutation: $(STAMP)
 	for module in $(MUTATION_MODULES); do \
 	  timeout $${MUTATION_SECONDS:-1800} $(VENV)/bin/mutmut run --max-children 2 "$$module.*"; \
 	done; $(VENV)/bin/mutmut results --all true > $(VENV)/mutation-results.txt; \
-	echo "every mutant's status: $(VENV)/mutation-results.txt"
+	$(PY) bench/mutation.py < $(VENV)/mutation-results.txt; echo "every mutant's status: $(VENV)/mutation-results.txt"
 
 clean:
 	rm -rf $(VENV) $(LATEST) mutants build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

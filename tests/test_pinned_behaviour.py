@@ -15,6 +15,7 @@ from krm_fn import injector, uris
 from krm_fn.injector import StorageUri, inject_pvc, inject_pvc_storage_uris
 from krm_fn.krm import run_krm
 from krm_fn.ops import SetValue, apply_ops
+from krm_fn.rules import storage_uris
 from krm_fn.textedit import Splice, apply_splices, edit_in_place
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
@@ -194,3 +195,19 @@ def test_two_edits_whose_splices_would_overlap_are_applied_one_after_the_other()
     assert yaml.safe_load(edit_in_place(flow, ops)) == apply_ops(yaml.safe_load(flow), ops)
     # Splices themselves never overlap: a later one at the same place follows the earlier one.
     assert apply_splices("abcdef", [Splice(1, 2, "X"), Splice(1, 1, "Y"), Splice(4, 6, "Z")]) == "aYXcdZ"
+
+
+def test_storage_uris_helpers() -> None:
+    """KServe's FindCommonParentPath, the entries read, and the mount paths the rule accepts."""
+    assert storage_uris.common_parent([]) == ""
+    assert storage_uris.common_parent(["/mnt/a"]) == "/mnt/a"
+    assert storage_uris.common_parent(["/mnt/a/x", "/mnt/a/y", "/mnt/b"]) == "/mnt"
+    assert storage_uris.common_parent(["/data", "/mnt/a"]) == "/"
+    entries = {"storageUris": [{"uri": 5}, {"uri": ""}, {"uri": "pvc://c", "mountPath": ""}, {"uri": "s3://b"}]}
+    assert list(storage_uris._entries(entries)) == [(2, "pvc://c", "/mnt/models"), (3, "s3://b", "/mnt/models")]
+    assert storage_uris._valid_mount("/mnt/a")
+    assert not storage_uris._valid_mount("/mnt/../etc")
+    assert not storage_uris._valid_mount("/")
+    assert not storage_uris._valid_mount("mnt/a")
+    assert storage_uris.suggest_mount_path("/mnt/Models_v1.2/") == "/mnt/models-v1-2"
+    assert storage_uris.suggest_mount_path("/mnt/__/") == "/mnt/x"
