@@ -39,16 +39,21 @@ def test_pre_commit_hook_fails_on_a_file_uri_and_passes_fixed_files(tmp_path: Pa
     assert good.returncode == 0, good.stderr.decode()
 
 
-def _uses(step: dict[str, Any], workspace: Path) -> None:
+def _head() -> str:
+    """The commit under test: recipes are pinned to it where the docs show `<tag or commit>`."""
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _uses(step: dict[str, Any], workspace: Path, env: dict[str, str]) -> None:
     """The actions the workflow uses, done the way they leave the workspace."""
     action = step["uses"].split("@")[0]
     if action == "actions/checkout" and step.get("with", {}).get("path") == ".kserve-pvc-fn":
-        tool = workspace / ".kserve-pvc-fn"  # this repository, as its checkout holds it
-        tool.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(REPO / name, tool / name)
-        shutil.copytree(REPO / "requirements", tool / "requirements")
-        shutil.copytree(REPO / "krm_fn", tool / "krm_fn", ignore=shutil.ignore_patterns("__pycache__"))
+        assert step["with"]["ref"] == "<tag or commit>", "the docs pin no tag that does not exist"
+        tool = workspace / ".kserve-pvc-fn"  # this repository at the commit under test, as checkout leaves it
+        for argv in (["git", "clone", "-q", str(REPO), str(tool)], ["git", "-C", str(tool), "checkout", "-q", _head()]):
+            done = run(argv, env)
+            assert done.returncode == 0, done.stderr.decode()
     else:
         assert action in {"actions/checkout", "actions/setup-python"}, action
 
@@ -87,7 +92,7 @@ def test_flux_workflow_runs_its_steps_in_order(tmp_path: Path) -> None:
     env["PATH"] = os.pathsep.join([str(python / "bin"), env["PATH"]])
     for step in workflow["jobs"]["render"]["steps"]:
         if "uses" in step:
-            _uses(step, workspace)
+            _uses(step, workspace, env)
             continue
         done = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env, cwd=workspace)
         assert done.returncode == 0, f"step {step['name']!r} failed:\n{done.stderr.decode()[-3000:]}"
