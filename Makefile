@@ -55,9 +55,11 @@ lock: $(STAMP)
 	cd requirements && $(PIP_COMPILE) -o old-libyaml.txt old-libyaml.in
 	cd requirements && $(PIP_COMPILE) -o build.txt build.in
 
-## docs: regenerate the README config reference and krm_fn/config.schema.json from the pydantic models
+## docs: regenerate the README config reference, krm_fn/config.schema.json and
+## catalog/krm-function-definition.yaml from the pydantic models
 docs: $(STAMP)
 	$(PY) -m krm_fn.docs README.md
+	$(PY) -m krm_fn.catalog
 
 ## image: build the container image with $(DOCKER) (default docker; DOCKER=podman works) on the
 ## bases container/rootfs.sh makes from Debian packages; optional PIP_INDEX_URL, PIP_CA (a CA bundle
