@@ -29,6 +29,43 @@ def _hook_command(files: list[Path]) -> list[str]:
     return [str(fn_command()), *entry[1:], *hook.get("args", []), *chosen]
 
 
+def _head() -> str:
+    """The commit under test: recipes are pinned to it where the docs show `<tag or commit>`."""
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _readme_block(section: str, language: str) -> str:
+    """The first ```language block under the README heading ``section``."""
+    text = (REPO / "README.md").read_text()
+    body = text.split(f"\n### {section}\n", 1)[1].split("\n## ", 1)[0]
+    return body.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def test_pre_commit_recipe_as_the_readme_shows_it(tmp_path: Path) -> None:
+    """pre-commit itself installs the hook from this repository at the commit under test and runs it."""
+    git = require("git")
+    config = _readme_block("pre-commit", "yaml")
+    assert "rev: <tag or commit>" in config, "the README pins no tag that does not exist"
+    config = config.replace("<this repository's URL>", str(REPO)).replace("<tag or commit>", _head())
+    work = tmp_path / "manifests-repo"
+    env = tool_env(tmp_path)
+    env.update(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    assert run([git, "init", "-q", str(work)], env).returncode == 0
+    (work / ".pre-commit-config.yaml").write_text(config)
+    shutil.copytree(RESOURCES, work / "manifests")
+    pre_commit = [str(Path(sys.executable).parent / "pre-commit"), "run", "--all-files"]
+    for argv in ([git, "add", "-A"], pre_commit):
+        bad = run(argv, env, cwd=work)
+    assert bad.returncode == 1, bad.stdout.decode()[-3000:] + bad.stderr.decode()[-3000:]
+    assert b"would rewrite" in bad.stdout, "pre-commit shows the hook's findings"
+    shutil.rmtree(work / "manifests")
+    shutil.copytree(FIXED, work / "manifests")
+    for argv in ([git, "add", "-A"], pre_commit):
+        good = run(argv, env, cwd=work)
+    assert good.returncode == 0, good.stdout.decode()[-3000:]
+
+
 def test_pre_commit_hook_fails_on_a_file_uri_and_passes_fixed_files(tmp_path: Path) -> None:
     env = tool_env(tmp_path)
     bad = run(_hook_command(sorted(RESOURCES.iterdir())), env)
@@ -37,12 +74,6 @@ def test_pre_commit_hook_fails_on_a_file_uri_and_passes_fixed_files(tmp_path: Pa
     assert bad.stdout == b"", "check writes no stream"
     good = run(_hook_command(sorted(FIXED.iterdir())), env)
     assert good.returncode == 0, good.stderr.decode()
-
-
-def _head() -> str:
-    """The commit under test: recipes are pinned to it where the docs show `<tag or commit>`."""
-    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def _uses(step: dict[str, Any], workspace: Path, env: dict[str, str]) -> None:
