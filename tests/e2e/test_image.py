@@ -134,3 +134,13 @@ def test_image_size_in_the_readme_is_this_image(tmp_path: Path) -> None:
     assert stated is not None, "the README states the image's size"
     assert abs(int(stated.group(1)) - size_mb) <= 3, f"the image is {size_mb:.0f} MB: update the README"
     assert size_mb <= 150, "the target is at most 150 MB uncompressed"
+
+
+def test_kpt_fn_doc_prints_the_functions_help(tmp_path: Path) -> None:
+    """`kpt fn doc --image` runs the image with --help: what a catalog user reads first."""
+    env = tool_env(tmp_path)
+    env["KPT_FN_RUNTIME"] = "podman"
+    done = run([require("kpt"), "fn", "doc", "--image", image()], env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Usage: kserve-pvc-fn" in done.stdout
+    assert b"render" in done.stdout
