@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build the real image with podman and tag it the way kustomize and kpt ask for it:
 #   localhost/kserve-pvc-fn:dev          (kustomize `image: kserve-pvc-fn:dev`, podman's short name)
-#   docker.io/library/kserve-pvc-fn:dev  (kpt: a name without a registry would get gcr.io/kpt-fn/)
+#   docker.io/library/kserve-pvc-fn:dev  (kpt: a name without a registry gets ghcr.io/kptdev/krm-functions-catalog/)
 #
 # Idempotent; for a developer and for .ci/run alike. On a Debian 12 machine as root it installs and
 # configures what is missing:
-# - podman, runc, mmdebstrap (apt); for PLATFORM, qemu-user-static and binfmt-support. runc, not crun: crun fails on hosts with hybrid cgroups.
+# - podman, runc, mmdebstrap (apt); for PLATFORM, also qemu-user-static, binfmt-support and arch-test
+#   (install them yourself: they register binfmt handlers on the host). runc, not crun: crun fails on hosts with hybrid cgroups.
 # - /etc/containers/containers.conf: runc, and ulimits within what a process without
 #   CAP_SYS_RESOURCE may set (podman's defaults fail there). Written only if absent.
 # - /etc/containers/storage.conf: the overlay driver (containers start in ~0.15 s, vfs ~1.5 s).
@@ -57,7 +58,8 @@ if [ -n "${PLATFORM:-}" ]; then
 fi
 container/rootfs.sh "$arch"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
-args=(build --build-arg "VERSION=$version" --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)")
+args=(build --build-arg "VERSION=$version" --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+  --build-arg "SOURCE=$(git config --get remote.origin.url || echo unknown)")
 [ -n "${PLATFORM:-}" ] && args+=(--platform "$PLATFORM")
 [ -n "${PIP_INDEX_URL:-}" ] && args+=(--build-arg "PIP_INDEX_URL=$PIP_INDEX_URL")
 [ -f "$CA_BUNDLE" ] && args+=(--secret "id=pip-ca,src=$CA_BUNDLE")
