@@ -14,13 +14,19 @@
 # qemu-user-static with binfmt (Debian's qemu-user-static and binfmt-support packages) for the
 # build base, whose maintainer scripts run. Existing tarballs are kept; REFRESH=1 makes them anew.
 # SOURCE_DATE_EPOCH (default: the last commit's time) makes the tarballs reproducible for one
-# state of the Debian archive. MIRROR picks the Debian mirror (default deb.debian.org).
+# state of the Debian archive. The packages come from bookworm, bookworm-updates and
+# bookworm-security (mmdebstrap's default sources), so the bases carry Debian's security fixes;
+# MIRROR=URL takes the first two from another Debian mirror (security stays on debian-security).
 #
 #   container/rootfs.sh [ARCH]...
 set -euo pipefail
 cd "$(dirname "$0")"
 SUITE=bookworm
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+sources=()
+if [ -n "${MIRROR:-}" ]; then
+  sources=("deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main"
+    "deb http://deb.debian.org/debian-security $SUITE-security main")
+fi
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 log() { echo "rootfs.sh: $*" >&2; }
 # Nothing a KRM function reads: documentation, manual pages, translations.
@@ -49,13 +55,13 @@ for arch in "$@"; do
   if [ "${REFRESH:-0}" = 1 ] || [ ! -s "$runtime" ]; then
     log "making $runtime"
     mmdebstrap --quiet --format=tar --variant=extract --architectures="$arch" --include=python3 "${no_docs[@]}" \
-      --skip=cleanup --extract-hook="\"$PWD/rootfs.sh\" --strip \"\$1\"" "$SUITE" "$runtime.part" "$MIRROR"
+      --skip=cleanup --extract-hook="\"$PWD/rootfs.sh\" --strip \"\$1\"" "$SUITE" "$runtime.part" "${sources[@]}"
     mv "$runtime.part" "$runtime"
   fi
   if [ "${REFRESH:-0}" = 1 ] || [ ! -s "$build" ]; then
     log "making $build"
     mmdebstrap --quiet --format=tar --variant=apt --architectures="$arch" --include=python3,python3-venv "${no_docs[@]}" \
-      "$SUITE" "$build.part" "$MIRROR"
+      "$SUITE" "$build.part" "${sources[@]}"
     mv "$build.part" "$build"
   fi
 done
