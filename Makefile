@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SARIF_MULTITOOL := $(VENV)/sarif/node_modules/.bin/sarif-multitool
 
-.PHONY: demo test test-latest lock lint typecheck unit docs image e2e-image e2e-tools bench fuzz mutation clean
+.PHONY: demo test test-latest lock lint typecheck unit docs image dist e2e-image e2e-tools bench fuzz mutation clean
 
 # Everything comes from the hash-pinned locks in requirements/, the package itself without
 # resolving anything (and without build isolation, so setuptools is the locked one too).
@@ -66,19 +66,33 @@ lock: $(STAMP)
 	cd requirements && $(PIP_COMPILE) -o build.txt build.in
 	cd requirements && $(PIP_COMPILE) -o mutation.txt mutation.in
 
-## docs: regenerate the README config reference and krm_fn/config.schema.json from the pydantic models
+## docs: regenerate the README config reference, krm_fn/config.schema.json and
+## catalog/krm-function-definition.yaml from the pydantic models
 docs: $(STAMP)
 	$(PY) -m krm_fn.docs README.md
+	$(PY) -m krm_fn.catalog
 
-## image: build the container image with $(DOCKER) (default docker; DOCKER=podman works); optional
-## PYTHON_IMAGE (base), PIP_INDEX_URL, PIP_CA (a CA bundle file, passed as the build secret pip-ca)
+## image: build the container image with $(DOCKER) (default docker; DOCKER=podman works) on the
+## bases container/rootfs.sh makes from Debian packages; optional PIP_INDEX_URL, PIP_CA (a CA bundle
+## file, passed as the build secret pip-ca)
 # Both names: kustomize asks for kserve-pvc-fn:dev (podman: localhost/...), kpt for docker.io/library/...
 DOCKER ?= docker
 comma := ,
+VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+REVISION = $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+SOURCE = $(shell git config --get remote.origin.url || echo unknown)
 image:
-	$(DOCKER) build $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
+	container/rootfs.sh
+	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(SOURCE) \
 	  $(if $(PIP_INDEX_URL),--build-arg PIP_INDEX_URL=$(PIP_INDEX_URL)) $(if $(PIP_CA),--secret id=pip-ca$(comma)src=$(PIP_CA)) \
 	  -t kserve-pvc-fn:dev -t docker.io/library/kserve-pvc-fn:dev .
+
+## dist: wheel, sdist and a CycloneDX SBOM of the runtime lock into dist/, with the locked build tools
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --sdist --wheel --outdir dist .
+	$(VENV)/bin/cyclonedx-py requirements --pyproject pyproject.toml --output-reproducible \
+	  --of JSON -o dist/kserve_pvc_fn-$(VERSION).cdx.json requirements/runtime.txt
 
 ## e2e-image: set up podman where missing, build the image, tag it for kustomize and kpt
 e2e-image:

@@ -1,14 +1,15 @@
 """The real image (tests/e2e/image.sh) keeps the KRM function contract, started as kustomize and kpt do.
 
 Every golden case under fixtures/ goes through the image and must give the checked-in output and
-exit code byte for byte: the pruned schemas, the venv built from the wheel and the base image change
-nothing. The container runs as kustomize starts it: user nobody, no network, no new privileges,
-plus a read-only root filesystem.
+exit code byte for byte: the pruned schemas, the venv built from the wheel and the base made from
+Debian packages (container/rootfs.sh) change nothing. The container runs as kustomize starts it:
+user nobody, no network, no new privileges, plus a read-only root filesystem.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -97,3 +98,49 @@ def test_kpt_gets_the_image_under_the_name_it_asks_for(tmp_path: Path) -> None:
     }
     assert len(ids) == 1
     assert next(iter(ids)).strip()
+
+
+def test_no_shell_or_package_manager_in_the_image(tmp_path: Path) -> None:
+    probe = (
+        "import os, shutil\n"
+        "names = ['sh', 'bash', 'dash', 'dpkg', 'apt', 'apt-get', 'tar', 'pip', 'pip3']\n"
+        "path = '/opt/venv/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'\n"
+        "print(sorted(n for n in names if shutil.which(n, path=path)))\n"
+        "print(os.path.exists('/var/lib/dpkg/status'))\n"
+    )
+    argv = [_podman(), *AS_KUSTOMIZE_DOES, "--entrypoint", "python", image(), "-c", probe]
+    done = run(argv, tool_env(tmp_path))
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().splitlines() == ["[]", "False"]
+
+
+def test_oci_labels_name_this_version_and_commit(tmp_path: Path) -> None:
+    done = run([_podman(), "image", "inspect", "--format", "{{json .Labels}}", image()], tool_env(tmp_path))
+    labels = json.loads(done.stdout)
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M)
+    assert version is not None
+    assert labels["org.opencontainers.image.version"] == version.group(1)
+    assert labels["org.opencontainers.image.licenses"] == "Apache-2.0"
+    assert re.fullmatch(r"[0-9a-f]{40}", labels["org.opencontainers.image.revision"])
+    assert labels["org.opencontainers.image.source"]
+    assert labels["org.opencontainers.image.description"]
+
+
+def test_image_size_in_the_readme_is_this_image(tmp_path: Path) -> None:
+    """The README states the uncompressed size of the image CI builds, to the megabyte (10^6 bytes)."""
+    done = run([_podman(), "image", "inspect", "--format", "{{.Size}}", image()], tool_env(tmp_path))
+    size_mb = int(done.stdout) / 1e6
+    stated = re.search(r"Size: (\d+) MB uncompressed", (REPO / "README.md").read_text())
+    assert stated is not None, "the README states the image's size"
+    assert abs(int(stated.group(1)) - size_mb) <= 3, f"the image is {size_mb:.0f} MB: update the README"
+    assert size_mb <= 150, "the target is at most 150 MB uncompressed"
+
+
+def test_kpt_fn_doc_prints_the_functions_help(tmp_path: Path) -> None:
+    """`kpt fn doc --image` runs the image with --help: what a catalog user reads first."""
+    env = tool_env(tmp_path)
+    env["KPT_FN_RUNTIME"] = "podman"
+    done = run([require("kpt"), "fn", "doc", "--image", image()], env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Usage: kserve-pvc-fn" in done.stdout
+    assert b"render" in done.stdout

@@ -31,6 +31,43 @@ def _hook_command(files: list[Path]) -> list[str]:
     return [str(fn_command()), *entry[1:], *hook.get("args", []), *chosen]
 
 
+def _head() -> str:
+    """The commit under test: recipes are pinned to it where the docs show `<tag or commit>`."""
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _readme_block(section: str, language: str) -> str:
+    """The first ```language block under the README heading ``section``."""
+    text = (REPO / "README.md").read_text()
+    body = text.split(f"\n### {section}\n", 1)[1].split("\n## ", 1)[0]
+    return body.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def test_pre_commit_recipe_as_the_readme_shows_it(tmp_path: Path) -> None:
+    """pre-commit itself installs the hook from this repository at the commit under test and runs it."""
+    git = require("git")
+    config = _readme_block("pre-commit", "yaml")
+    assert "rev: <tag or commit>" in config, "the README pins no tag that does not exist"
+    config = config.replace("<this repository's URL>", str(REPO)).replace("<tag or commit>", _head())
+    work = tmp_path / "manifests-repo"
+    env = tool_env(tmp_path)
+    env.update(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    assert run([git, "init", "-q", str(work)], env).returncode == 0
+    (work / ".pre-commit-config.yaml").write_text(config)
+    shutil.copytree(RESOURCES, work / "manifests")
+    pre_commit = [str(Path(sys.executable).parent / "pre-commit"), "run", "--all-files"]
+    for argv in ([git, "add", "-A"], pre_commit):
+        bad = run(argv, env, cwd=work)
+    assert bad.returncode == 1, bad.stdout.decode()[-3000:] + bad.stderr.decode()[-3000:]
+    assert b"would rewrite" in bad.stdout, "pre-commit shows the hook's findings"
+    shutil.rmtree(work / "manifests")
+    shutil.copytree(FIXED, work / "manifests")
+    for argv in ([git, "add", "-A"], pre_commit):
+        good = run(argv, env, cwd=work)
+    assert good.returncode == 0, good.stdout.decode()[-3000:]
+
+
 def test_pre_commit_hook_fails_on_a_file_uri_and_passes_fixed_files(tmp_path: Path) -> None:
     env = tool_env(tmp_path)
     bad = run(_hook_command(sorted(RESOURCES.iterdir())), env)
@@ -41,16 +78,15 @@ def test_pre_commit_hook_fails_on_a_file_uri_and_passes_fixed_files(tmp_path: Pa
     assert good.returncode == 0, good.stderr.decode()
 
 
-def _uses(step: dict[str, Any], workspace: Path) -> None:
+def _uses(step: dict[str, Any], workspace: Path, env: dict[str, str]) -> None:
     """The actions the workflow uses, done the way they leave the workspace."""
     action = step["uses"].split("@")[0]
     if action == "actions/checkout" and step.get("with", {}).get("path") == ".kserve-pvc-fn":
-        tool = workspace / ".kserve-pvc-fn"  # this repository, as its checkout holds it
-        tool.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(REPO / name, tool / name)
-        shutil.copytree(REPO / "requirements", tool / "requirements")
-        shutil.copytree(REPO / "krm_fn", tool / "krm_fn", ignore=shutil.ignore_patterns("__pycache__"))
+        assert step["with"]["ref"] == "<tag or commit>", "the docs pin no tag that does not exist"
+        tool = workspace / ".kserve-pvc-fn"  # this repository at the commit under test, as checkout leaves it
+        for argv in (["git", "clone", "-q", str(REPO), str(tool)], ["git", "-C", str(tool), "checkout", "-q", _head()]):
+            done = run(argv, env)
+            assert done.returncode == 0, done.stderr.decode()
     elif action == "github/codeql-action/upload-sarif":
         log = json.loads((workspace / step["with"]["sarif_file"]).read_text())  # what it would upload
         assert log["version"] == "2.1.0"
@@ -93,7 +129,7 @@ def test_flux_workflow_runs_its_steps_in_order(tmp_path: Path) -> None:
     env["PATH"] = os.pathsep.join([str(python / "bin"), env["PATH"]])
     for step in workflow["jobs"]["render"]["steps"]:
         if "uses" in step:
-            _uses(step, workspace)
+            _uses(step, workspace, env)
             continue
         done = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env, cwd=workspace)
         assert done.returncode == 0, f"step {step['name']!r} failed:\n{done.stderr.decode()[-3000:]}"
@@ -121,16 +157,120 @@ def test_flux_gate_stops_on_an_error_result(tmp_path: Path) -> None:
     assert b"names an archive" in done.stderr
 
 
-def test_argocd_plugin_generates_with_kustomize_exec_mode() -> None:
-    (configmap,) = yaml.safe_load_all((REPO / "examples" / "argocd" / "plugin.yaml").read_text())
-    plugin = yaml.safe_load(configmap["data"]["plugin.yaml"])
-    assert plugin["kind"] == "ConfigManagementPlugin"
-    assert plugin["spec"]["generate"]["command"][:2] == ["kustomize", "build"]
-    assert {"--enable-alpha-plugins", "--enable-exec"} <= set(plugin["spec"]["generate"]["command"])
-    app = yaml.safe_load((REPO / "examples" / "argocd" / "application.yaml").read_text())
-    assert app["spec"]["source"]["plugin"]["name"] == f"{plugin['metadata']['name']}-{plugin['spec']['version']}"
-    assert (REPO / app["spec"]["source"]["path"] / "kustomization.yaml").is_file()
-    patch = yaml.safe_load((REPO / "examples" / "argocd" / "argocd-repo-server-patch.yaml").read_text())
-    (sidecar,) = patch["spec"]["template"]["spec"]["containers"]
-    mounts = {m["mountPath"]: m for m in sidecar["volumeMounts"]}
-    assert mounts["/home/argocd/cmp-server/config/plugin.yaml"]["name"] == configmap["metadata"]["name"]
+ARGOCD = REPO / "examples" / "argocd"
+# What the CMP server sets for every plugin command (Argo CD's build environment), besides the
+# Application's plugin env as ARGOCD_ENV_<name>.
+ARGOCD_BUILD_ENV = {
+    "ARGOCD_APP_NAMESPACE": "models",
+    "ARGOCD_APP_REVISION": "0123456789abcdef0123456789abcdef01234567",
+    "ARGOCD_APP_REVISION_SHORT": "0123456",
+    "ARGOCD_APP_SOURCE_REPO_URL": "https://git.example.com/ml/serving.git",
+    "ARGOCD_APP_SOURCE_TARGET_REVISION": "main",
+    "KUBE_VERSION": "1.35.0",
+    "KUBE_API_VERSIONS": "v1,apps/v1,serving.kserve.io/v1beta1",
+}
+# Argo CD runs `kustomize`; kubectl carries the same kustomize (`kubectl kustomize DIR`).
+KUSTOMIZE_SHIM = '#!/bin/sh\n[ "$1" = build ] || exit 64\nshift\nexec "$KUBECTL" kustomize "$@"\n'
+
+
+def _plugins() -> dict[str, dict[str, Any]]:
+    """The ConfigManagementPlugins of plugin.yaml, by the name an Application gives (name-version)."""
+    (configmap,) = yaml.safe_load_all((ARGOCD / "plugin.yaml").read_text())
+    plugins = [yaml.safe_load(text) for text in configmap["data"].values()]
+    return {f"{p['metadata']['name']}-{p['spec']['version']}": p for p in plugins}
+
+
+def _as_the_cmp_server_copies(source: Path, into: Path) -> Path:
+    """The app's repository as a plugin sees it since Argo CD 2.8: every file mode 0644."""
+    shutil.copytree(REPO, into, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "container"))
+    for path in into.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return into / source.relative_to(REPO)
+
+
+def _discovered(plugin: dict[str, Any], app: Path, env: dict[str, str]) -> bool:
+    discover = plugin["spec"]["discover"]
+    if "fileName" in discover:
+        return any(app.glob(discover["fileName"]))
+    find = discover["find"]
+    if "glob" in find:
+        return any(app.glob(find["glob"]))
+    done = run([*find["command"], *find.get("args", [])], env, cwd=app)
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def _generate(app_name: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[bytes], Path]:
+    """Run the Application's plugin as Argo CD's CMP server does: discover, then generate as written."""
+    apps = {a["metadata"]["name"]: a for a in yaml.safe_load_all((ARGOCD / "application.yaml").read_text())}
+    source = apps[app_name]["spec"]["source"]
+    plugin = _plugins()[source["plugin"]["name"]]
+    app = _as_the_cmp_server_copies(REPO / source["path"], tmp_path / "repo")
+    tools = tmp_path / "sidecar-bin"
+    tools.mkdir()
+    (tools / "kustomize").write_text(KUSTOMIZE_SHIM)
+    (tools / "kustomize").chmod(0o755)
+    (tools / "helm").symlink_to(require("helm"))
+    env = tool_env(tmp_path, fn_on_path=True)
+    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    env["KUBECTL"] = require("kubectl")
+    env.update(ARGOCD_BUILD_ENV, ARGOCD_APP_NAME=app_name, ARGOCD_APP_SOURCE_PATH=source["path"])
+    env.update({f"ARGOCD_ENV_{e['name']}": e["value"] for e in source["plugin"].get("env", [])})
+    assert _discovered(plugin, app, env), f"{source['plugin']['name']} does not discover {source['path']}"
+    generate = plugin["spec"]["generate"]
+    return run([*generate["command"], *generate.get("args", [])], env, cwd=app), app
+
+
+def _storage_uris(stream: bytes) -> list[str]:
+    docs = [d for d in yaml.safe_load_all(stream) if d]
+    return [d["spec"]["predictor"]["model"]["storageUri"] for d in docs if d["kind"] == "InferenceService"]
+
+
+def test_argocd_kustomize_plugin_generates_from_a_0644_checkout(tmp_path: Path) -> None:
+    done, _ = _generate("kserve-models", tmp_path)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    assert _storage_uris(done.stdout) == ["pvc://model-store/models/iris"]
+    assert b"kserve-pvc-source" in done.stdout, "the raw Deployment got KServe's PVC injection"
+
+
+def test_argocd_helm_plugin_generates_from_a_0644_checkout(tmp_path: Path) -> None:
+    done, _ = _generate("kserve-models-chart", tmp_path)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    uris = _storage_uris(done.stdout)
+    assert uris
+    assert all(not uri.endswith((".joblib", ".pkl", ".bst")) for uri in uris), uris
+
+
+def test_argocd_plugin_fails_the_sync_when_the_build_fails(tmp_path: Path) -> None:
+    """pipefail: a broken kustomization is a failed generate, not an empty or partial manifest."""
+    (tmp_path / "setup").mkdir()
+    app = _as_the_cmp_server_copies(REPO / "kustomization.example" / "resources", tmp_path / "setup" / "repo")
+    kustomization = app / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "  - does-not-exist.yaml\n")
+    plugin = _plugins()["kustomize-kserve-pvc-v1"]
+    tools = tmp_path / "sidecar-bin"
+    tools.mkdir()
+    (tools / "kustomize").write_text(KUSTOMIZE_SHIM)
+    (tools / "kustomize").chmod(0o755)
+    env = tool_env(tmp_path, fn_on_path=True)
+    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    env["KUBECTL"] = require("kubectl")
+    generate = plugin["spec"]["generate"]
+    done = run([*generate["command"], *generate.get("args", [])], env, cwd=app)
+    assert done.returncode != 0
+    assert b"does-not-exist.yaml" in done.stderr
+
+
+def test_argocd_sidecar_mounts_each_plugin_and_runs_as_argocd() -> None:
+    (configmap,) = yaml.safe_load_all((ARGOCD / "plugin.yaml").read_text())
+    patch = yaml.safe_load((ARGOCD / "argocd-repo-server-patch.yaml").read_text())
+    sidecars = patch["spec"]["template"]["spec"]["containers"]
+    mounted = set()
+    for sidecar in sidecars:
+        assert sidecar["command"] == ["/var/run/argocd/argocd-cmp-server"]
+        assert sidecar["securityContext"]["runAsUser"] == 999
+        config = "/home/argocd/cmp-server/config/plugin.yaml"
+        (mount,) = (m for m in sidecar["volumeMounts"] if m["mountPath"] == config)
+        mounted.add(mount["subPath"])
+    assert mounted == set(configmap["data"])
+    dockerfile = (ARGOCD / "Dockerfile.cmp").read_text()
+    assert re.search(r"^ARG ARGOCD_IMAGE=quay.io/argoproj/argocd:v3\.", dockerfile, re.M), "Argo CD 3.x"
