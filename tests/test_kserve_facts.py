@@ -24,7 +24,8 @@ def test_each_feature_is_one_row_with_its_source() -> None:
     for fact in FACTS:
         assert fact.since in RELEASES
         assert fact.until is None or (fact.until in RELEASES and fact.since <= fact.until)
-        assert fact.source and fact.meaning
+        assert fact.source
+        assert fact.meaning
         # A row whose 0.21 behaviour is inferred says so: it starts or ends at the 0.20/0.21 border.
         if fact.inferred:
             assert fact.since == NEWEST or fact.until == (0, 20)
