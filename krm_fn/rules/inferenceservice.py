@@ -35,6 +35,12 @@ Decisions taken where the specification leaves room:
   directly. One warning per resource says so, on its first ``pvc://`` field, and its URIs are judged
   as in direct mode (a file URI is rewritten). The same holds for LLMInferenceService(Config) at any
   version: it never had a copy path. Raw pods keep copy mode (the ``pods`` rule).
+* **``storageUris`` entries are not judged as file or directory** (SPEC 2B item 10): KServe drops
+  their path, so a rewrite to the file's directory would change nothing it mounts; the
+  ``storage_uris`` rule reports the dropped path. Form problems are still reported and repaired.
+* **The file rule off or ignored** (``spec.rules``, ``ignore.fn.kserve-pvc.dev/file-uri``): off, the
+  URI is judged as with ``fileUris: ignore``; ignored on this resource, the rewrite is made as a change
+  that ``krm_fn.suppression`` keeps apart (so it is counted), without server hints.
 * **readOnly** covers LLMInferenceService and LLMInferenceServiceConfig too (they carry the model
   URI the same way); a TrainedModel with ``pvc://`` is only ever an error.
 """

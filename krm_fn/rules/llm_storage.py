@@ -3,10 +3,10 @@
 Read at v0.20.0 in ``pkg/controller/v1alpha2/llmisvc/workload_storage.go`` and ``workload_lora.go``
 (``serving.kserve.io/v1alpha2``; ``v1alpha1`` is converted to it). Findings, nothing is changed:
 
-- ``readonly-ignored`` (warning, >= 0.16): the claim is always mounted read-only;
+- ``llm-read-only-ignored`` (warning, >= 0.16): the claim is always mounted read-only;
   ``storage.kserve.io/readonly: "false"`` (as written, or as the ``readOnly`` policy sets it) has no
   effect, so a server that writes next to its model fails.
-- ``initializer-disabled`` (error, >= 0.17, kserve/kserve#4970): with
+- ``llm-initializer-disabled`` (error, >= 0.17, kserve/kserve#4970): with
   ``spec.storageInitializer.enabled: false`` the model is not mounted at all, ``pvc://`` included,
   and a ``pvc://`` LoRA adapter is rejected ("pvc:// requires a mounted volume").
 - ``lora-mount`` (info, >= 0.19, kserve/kserve#5317): a ``pvc://`` adapter is mounted read-only at
@@ -14,9 +14,12 @@ Read at v0.20.0 in ``pkg/controller/v1alpha2/llmisvc/workload_storage.go`` and `
   the volume ``lora-pvc-<name>`` (``kmeta.ChildName``: hashed beyond 63 characters); vLLM is given
   that path. Said once per adapter, since nobody can check the server's use of it at render time;
   the subPath named is the URI's after the ``inferenceservice`` rule's rewrite of a file URI.
-- ``lora-name`` (error, >= 0.19): an adapter name that makes ``lora-pvc-<name>`` an invalid volume
-  name (uppercase, ``_``, ``.``), a missing name, and two adapters that land on one mount path or
-  one volume name (the second is not mounted).
+- ``lora-volume-name`` (error, 0.19-0.20; #6077 fixes it in 0.21): an adapter name that makes
+  ``lora-pvc-<name>`` an invalid volume name (uppercase, ``_``, ``.``); ``lora-collision``: two
+  adapters that land on one mount path or volume name (the second is not mounted).
+- ``lora-admission`` (error; v1alpha2 from 0.19, v1alpha1 from 0.21, #5938): a missing name, ``.``,
+  ``..``, a duplicate, or the base model's name (``spec.model.name``, else ``metadata.name``) is
+  rejected when applied (``llm_inference_service_validation.go`` L420-487).
 
 Decisions taken where the specification leaves room: an ``LLMInferenceServiceConfig`` is a
 template merged into services, so it gets the same findings as a service; adapters are reported in

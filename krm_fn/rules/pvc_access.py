@@ -18,8 +18,12 @@ An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a us
 ``spec.replicas`` (default 1; doubled with ``spec.worker``, multi-node, where each replica is a
 leader and at least one worker pod) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
 ``spec.router.scheduler.replicas`` (default 1) scheduler pods when the scheduler template has a
-``tokenizer`` container: from KServe 0.20 (``scheduler.go``, ``isUsingTokenizerSidecar``) those pods
-mount the model at ``/mnt/models/base`` too. A tokenizer that only an LLMInferenceServiceConfig
+``tokenizer`` container: from KServe 0.18 (#5121, ``scheduler.go``, ``isUsingTokenizerSidecar``) those
+pods mount the model at ``/mnt/models/base`` too; from 0.21 (#5712, inferred) one more pod, the
+standalone ``<name>-tokenizer`` Deployment, when ``spec.router.scheduler.tokenizer`` is set or the
+scheduler config names a ``token-producer`` or ``precise-prefix-cache-scorer`` plugin. KV-cache
+offloading claims (``kvCacheOffloading.secondary[*].fileSystem.pvc.ref``, 0.20, #5740) are mounted
+**writable** in every main, leader, worker and prefill pod. A tokenizer that only an LLMInferenceServiceConfig
 preset adds is not seen at render time. KServe mounts these claims read-only, whatever the
 annotation says.
 

@@ -6,19 +6,25 @@ storage_initializer_injector.go``, modelled by :func:`krm_fn.injector.inject_pvc
 ``inference_service_validation.go`` checks them. What KServe lets through, and this rule reports
 (``kserveVersion`` >= 0.16; every finding is an error, nothing is changed):
 
-- ``path-dropped``: a ``pvc://<claim>/<path>`` entry is mounted with ``subPath: ""``, so the whole
+- ``storage-uris-path-dropped``: a ``pvc://<claim>/<path>`` entry is mounted with ``subPath: ""``, so the whole
   claim sits at ``mountPath`` and the model at ``<mountPath>/<path>``. With one entry at the
-  default mount path the fix is ``storageUri``, which keeps the path as ``subPath``.
-- ``volume-name``: the volume is named after ``mountPath`` (``GetVolumeNameFromPath``); a name that
+  default mount path the fix is ``storageUri`` with the model's directory (a file URI's model root:
+  SPEC 2B item 10; the inferenceservice rule does not rewrite files in ``storageUris``), which keeps
+  the path as ``subPath``; the proposed value is the claim root.
+- ``storage-uris-volume-name``: the volume is named after ``mountPath`` (``GetVolumeNameFromPath``); a name that
   is not a DNS-1123 label (uppercase, ``_``, ``.``, more than 63 characters) makes the pod invalid.
   Fixed after v0.20.0 (kserve/kserve#6077), so only 0.16-0.20.
-- ``volume-collision`` / ``mount-path-repeat``: a second PVC entry whose ``mountPath`` gives a volume
+- ``storage-uris-download-volume``: a PVC entry mounted at the common parent of the non-PVC entries
+  takes the download emptyDir's volume name (SPEC 2B item 7).
+- ``canary-storage-uris``: canary predictors get no ``storageUris`` mounts (SPEC 2B item 1); their
+  other checks are skipped, as KServe skips their validation.
+- ``storage-uris-volume-collision``: a second PVC entry whose ``mountPath`` gives a volume
   name already used is silently not mounted; an equal ``mountPath`` is what KServe's "PVC storage
   paths must be unique" means to catch, but that check only runs with two or more non-PVC entries.
-- ``common-parent``: two or more non-PVC entries whose mount paths share no parent but ``/``
+- ``storage-uris-common-parent``: two or more non-PVC entries whose mount paths share no parent but ``/``
   (KServe's own validation rejects them).
-- ``empty-uri``: an entry without ``uri`` (KServe's "storage URI cannot be empty").
-- ``multinode``: ``spec.predictor.workerSpec`` (multi-node) needs ``predictor.model.storageUri``
+- ``storage-uris-empty-uri``: an entry without ``uri`` (KServe's "storage URI cannot be empty").
+- ``storage-uris-multinode``: ``spec.predictor.workerSpec`` (multi-node) needs ``predictor.model.storageUri``
   (``pvc://`` or ``oci://``); ``storageUris`` is refused there.
 
 Decisions taken where the specification leaves room:
