@@ -21,7 +21,7 @@ DATA = Path(__file__).parent / "data" / "kserve_llmisvc"
 
 
 def _cases(test: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    out = []
+    out: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for path in sorted(DATA.glob(f"kserve-*/{test}.yaml")):
         doc = yaml.safe_load(path.read_text())
         assert doc["tag"] == path.parent.name.removeprefix("kserve-")

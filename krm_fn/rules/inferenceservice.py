@@ -90,7 +90,7 @@ TRAINED_MODEL_PVC = RuleDoc(
     False,
     "A TrainedModel with a `pvc://` `spec.model.storageUri`. KServe rejects it: only s3, gs, http and https.",
     "Serve the model from an InferenceService, or copy it to object storage.",
-    source="v0.20.0 pkg/apis/serving/v1alpha1/trained_model_webhook.go",
+    source="v0.20.0 pkg/apis/serving/v1alpha1/trainedmodel_webhook.go",
 )
 STORAGE_URI_AND_STORAGE_URIS = RuleDoc(
     "storage-uri-and-storage-uris",
