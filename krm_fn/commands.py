@@ -19,7 +19,7 @@ import yaml
 
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.discovery import Found, discover
-from krm_fn.formats import FORMATS
+from krm_fn.formats import FORMATS, Findings
 from krm_fn.formats.escape import escape
 from krm_fn.ignores import IGNORE_FILE
 from krm_fn.limits import Limits
@@ -163,6 +163,19 @@ def _as_written(error: Result, origin: Callable[[str], str]) -> Result:
     return replace(error, resourceRef=None, field=replace(error.field, path=path))
 
 
+def findings_of(results: Sequence[Result], suppressed: Sequence[Result] = ()) -> Findings:
+    """What the output formats print: the results, the rule catalog (``docs/rules.md``) and the
+    suppressed findings with the reason their annotation gives."""
+    from krm_fn.formats import RuleInfo, Suppressed
+    from krm_fn.rules import rule_ids
+
+    return Findings(
+        results,
+        [RuleInfo(rule, summary) for rule, summary, _ in rule_ids()],  # help: docs/rules.md#<id>
+        [Suppressed(r, r.suppression or "") for r in suppressed],
+    )
+
+
 def _sources(found: Found) -> list[Source]:
     """The bytes of every file found, and of stdin where ``-`` was named; each read stops at the
     input limit while reading."""
@@ -209,7 +222,7 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
         for skipped in rendered.skipped:
             say(f"skipped {escape(skipped.describe())}")
     try:
-        show(rendered.results, opts.output, opts.quiet, opts.results_file)
+        show(findings_of(rendered.results, rendered.suppressed), opts.output, opts.quiet, opts.results_file)
     except InputError as err:
         return refuse(err)
     failing = ("error", "warning") if opts.fail_on == "warning" else ("error",)
@@ -380,7 +393,7 @@ def _fix(opts: _Options, diff: bool) -> int:
     if opts.list_skipped:
         for skipped in rendered.skipped:
             say(f"skipped {skipped.describe()}")
-    show(results, opts.output, opts.quiet)
+    show(findings_of(results, rendered.suppressed), opts.output, opts.quiet)
     remaining = any(r.severity == "error" for r in results)
     return EXIT_ERRORS if remaining or (diff and planned.fixes) else EXIT_OK
 

@@ -15,11 +15,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from krm_fn.identity import API_VERSION, KIND
-from krm_fn.injector import NEWEST_KSERVE_VERSION
+from krm_fn.kserve_facts import NEWEST_TEXT
 from krm_fn.results import Field as ResultField
 from krm_fn.results import ResourceRef, Result
+from krm_fn.rules import BY_ID
+from krm_fn.settings import fold_rules as _fold_rules
 from krm_fn.settings import from_configmap_value as _from_configmap_value
 from krm_fn.uris import DEFAULT_FILE_EXTENSIONS
+
+#: Every rule id (``docs/rules.md``): the keys ``spec.rules`` accepts.
+RuleId: Any = Literal[tuple(BY_ID)]
+RuleSetting = Literal["off", "info", "warning", "error"]
 
 
 class _Strict(BaseModel):
@@ -98,10 +104,16 @@ class PolicySpec(_Strict):
         description="Rewrite a bundled `inferenceservice-config` ConfigMap that disagrees with `mountMode`.",
     )
     kserveVersion: str = Field(
-        NEWEST_KSERVE_VERSION,
-        description="KServe release the checks assume (`0.16`, `v0.20.1`; kept as major.minor). Findings are raised "
-        "only for releases they hold for; from 0.16 on InferenceServices are always mounted directly, whatever "
-        "`mountMode` says. Quote it in YAML: `0.20` unquoted is the number 0.2.",
+        NEWEST_TEXT,
+        description="KServe release the checks assume (`0.16`, `v0.21.0`; kept as major.minor; default the newest "
+        "release the function knows). Findings are raised only for releases they hold for; from 0.16 on "
+        "InferenceServices are always mounted directly, whatever `mountMode` says. A newer or unknown release is "
+        "judged as the newest, with one info result. Quote it in YAML: `0.20` unquoted is the number 0.2.",
+    )
+    rules: dict[RuleId, RuleSetting] = Field(
+        default_factory=dict,
+        description="Per rule id (docs/rules.md): `off` (no findings, no rewrites), or the severity its findings get "
+        '(`info`, `warning`, `error`). ConfigMap form: `rules.<id>: off`, or `rules: \'{"<id>": "off"}\'`.',
     )
     kubernetesVersion: str | None = Field(
         None,
@@ -210,6 +222,8 @@ def _message(e: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
     if e["type"] == "extra_forbidden":
         allowed = _allowed(loc, root)
         return f"unknown key; allowed keys: {allowed}{_nearest(str(loc[-1]), allowed.split(', '))}"
+    if e["type"] == "literal_error" and "rules" in loc and e["loc"][-1] == "[key]":
+        return f"unknown rule id {value!r}{_nearest(str(value), list(BY_ID))} (docs/rules.md lists the ids)"
     if e["type"] == "literal_error" and isinstance(value, str):
         choices = re.findall(r"'([^']*)'", str(e.get("ctx", {}).get("expected", "")))
         return f"{msg} (got {value!r}){_nearest(value, choices)}"
@@ -229,7 +243,7 @@ def _errors(
     out = []
     errors = err.errors()
     for e in errors:
-        loc = tuple(p for p in e["loc"] if not isinstance(p, str) or p not in ("literal['preserve']", "bool"))
+        loc = tuple(p for p in e["loc"] if not isinstance(p, str) or p not in ("literal['preserve']", "bool", "[key]"))
         key = ".".join(str(p) for p in prefix + loc)
         if e["type"] == "bool_parsing" and e["loc"][-1] == "bool" and len(errors) > 1:
             continue  # readOnly: the literal's message already lists what is allowed
@@ -273,7 +287,7 @@ def load_config(function_config: Any, origin: Origin | None = None) -> tuple[Pol
                     resourceRef=ref,
                 )
             ]
-        spec_in = {k: _from_configmap_value(str(k), v) for k, v in data.items()}
+        spec_in = _fold_rules({k: _from_configmap_value(str(k), v) for k, v in data.items()})
         try:
             return PolicySpec.model_validate(spec_in), []
         except ValidationError as err:

@@ -51,6 +51,8 @@ class Run:
 
     results: list[Result] = field(default_factory=list)
     edits: dict[int, Splice] = field(default_factory=dict)  # unit index -> splice of its span's source
+    #: Findings an ``ignore.fn.kserve-pvc.dev/<rule>`` annotation suppressed (not in ``results``).
+    suppressed: list[Result] = field(default_factory=list)
 
     def exit_code(self, prior: Sequence[Any] = ()) -> int:
         """1 when any result, ours or one already in the input (``prior``), is an error; else 0."""
@@ -171,8 +173,8 @@ def run(
                     unit.origin,
                 )
             )
-    out.results.append(summary(count, out.changed, out.results, spec.mode, skipped))
+    out.results.append(summary(count, out.changed, out.results, spec.mode, skipped, suppressed=len(out.suppressed)))
     for unit in units:
         if unit.span is not None:
             unit.span.forget()  # judged and edited: from here on the formats only write text
-    return Run(out.results, edits)
+    return Run(out.results, edits, out.suppressed)

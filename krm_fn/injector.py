@@ -71,6 +71,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from krm_fn.kserve_facts import NEWEST_TEXT
 from krm_fn.ops import plain_copy
 
 __all__ = [
@@ -107,7 +108,7 @@ __all__ = [
 ]
 
 #: The newest KServe release whose behaviour this module and the rules know (``spec.kserveVersion``).
-NEWEST_KSERVE_VERSION = "0.20"
+NEWEST_KSERVE_VERSION = NEWEST_TEXT
 
 #: URI scheme KServe mounts from a PersistentVolumeClaim (``constants.PvcURIPrefix``).
 PVC_URI_PREFIX = "pvc://"

@@ -99,6 +99,8 @@ class Rendered:
     skipped: list[Skipped] = field(default_factory=list)
     #: Each document a rule edited, with its new text (in input order): what ``fix`` writes back.
     changed: list[tuple[Document, str]] = field(default_factory=list)
+    #: Findings an ``ignore.fn.kserve-pvc.dev/<rule>`` annotation suppressed, located like the others.
+    suppressed: list[Result] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -396,7 +398,8 @@ def _run_render(  # noqa: PLR0917
     )
     changed = [(doc, text) for doc, text in zip(read.docs, texts, strict=True) if text is not doc.text]
     results = placed(outcome.results, read.docs)  # file:line:col of each finding (SPEC 5.2)
-    return Rendered(BOM + stream if read.bom and stream else stream, results, read.skipped, changed)
+    suppressed = placed(outcome.suppressed, read.docs)
+    return Rendered(BOM + stream if read.bom and stream else stream, results, read.skipped, changed, suppressed)
 
 
 def _written(doc: Document, units: Sequence[Unit], outcome: Run) -> str:

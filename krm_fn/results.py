@@ -114,6 +114,9 @@ class Result:
     #: The stable id of the rule that found it (SPEC 3.8; ``docs/rules.md``); None for the summary
     #: and for what the reader reports about the input itself.
     rule: str | None = None
+    #: The justification of an ``ignore.fn.kserve-pvc.dev/<rule>`` annotation that suppressed this
+    #: finding (SPEC 3.8); suppressed findings are kept apart (``Transformed.suppressed``), never printed.
+    suppression: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML form, in the key order kpt prints; the rule id as the Result's ``tags``."""

@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from krm_fn.identity import API_VERSION, KIND
 
-__all__ = ["SCHEMA_FILE", "VALIDATED", "Settings", "from_configmap_value", "well_formed"]
+__all__ = ["SCHEMA_FILE", "VALIDATED", "Settings", "fold_rules", "from_configmap_value", "well_formed"]
 
 #: The generated schema and defaults of the models (``make docs`` writes it; a test keeps it fresh).
 SCHEMA_FILE = Path(__file__).with_name("config.schema.json")
@@ -131,6 +131,20 @@ def from_configmap_value(key: str, value: Any) -> Any:
     return value
 
 
+def fold_rules(spec: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A ConfigMap's ``rules.<id>: <setting>`` keys folded into ``rules`` (SPEC 3.8; ``kpt fn eval --
+    rules.file-uri=off``); a ``rules`` value given as well (JSON) is the base they are added to."""
+    dotted = {k: v for k, v in spec.items() if isinstance(k, str) and k.startswith("rules.")}
+    if not dotted:
+        return dict(spec)
+    out = {k: v for k, v in spec.items() if k not in dotted}
+    base = out.get("rules", {})
+    if not isinstance(base, Mapping):
+        return dict(spec)  # a malformed rules value: leave it to the validation to word the error
+    out["rules"] = {**base, **{k[len("rules.") :]: v for k, v in dotted.items()}}
+    return out
+
+
 def _plain(value: Any) -> bool:
     """Only the types whose validation jsonschema-rs and pydantic do alike (no floats: pydantic
     turns ``5.0`` into an integer; no dates, bytes, or keys that are not strings)."""
@@ -180,7 +194,7 @@ def well_formed(function_config: Any, overrides: Mapping[str, Any] | None = None
         data = function_config.get("data") or {}
         if not isinstance(data, Mapping):
             return None
-        spec = {k: from_configmap_value(k, v) if isinstance(k, str) else v for k, v in data.items()}
+        spec = fold_rules({k: from_configmap_value(k, v) if isinstance(k, str) else v for k, v in data.items()})
     elif function_config.get("kind") == KIND and function_config.get("apiVersion") == API_VERSION:
         spec = function_config.get("spec", {})
         if not isinstance(spec, Mapping) or not _valid(function_config):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from krm_fn import kserve_facts
 from krm_fn.ops import Append, Op, Path, SetValue, apply_ops, blocked_by, format_path, get_path
 from krm_fn.resource import ORIGINAL_URIS_ANNOTATION, Resource
 from krm_fn.results import Field, Result
-from krm_fn.rules import Change, Context, rules_for
+from krm_fn.rules import BY_ID, CHANGE_BLOCKED, KSERVE_VERSION, SCHEMA_INVALID, Change, Context, rules_for
 from krm_fn.selection import is_selected
+from krm_fn.suppression import apply_rule_settings
 from krm_fn.validation import check_changed
 
 if TYPE_CHECKING:
@@ -32,6 +34,9 @@ class Transformed:
     results: list[Result] = field(default_factory=list)
     expected: dict[int, Any] = field(default_factory=dict)
     changed: int = 0  # resources changed (or that would be, in validate mode)
+    #: Findings an ``ignore.fn.kserve-pvc.dev/<rule>`` annotation suppressed, each with its
+    #: ``suppression`` (the justification): not in ``results``, counted in the summary (SPEC 3.8).
+    suppressed: list[Result] = field(default_factory=list)
 
 
 def _original_uris(res: Resource, changes: Sequence[Change]) -> Change | None:
@@ -57,6 +62,7 @@ def _original_uris(res: Resource, changes: Sequence[Change]) -> Change | None:
         current,
         value,
         f"recorded the original storage URIs in {ORIGINAL_URIS_ANNOTATION}",
+        next(c.rule for c in changes if c.original_uri),
     )
 
 
@@ -85,6 +91,7 @@ def _blocked(res: Resource, change: Change, where: Path) -> Result:
         res.ref,
         Field(format_path(where), proposedValue=change.proposed),
         res.file,
+        CHANGE_BLOCKED.id,
     )
 
 
@@ -116,6 +123,8 @@ def transform(
     """
     ctx = Context(spec=spec, resources=tuple(resources))
     out = Transformed(results=list(input_findings))
+    if (note := kserve_facts.version_note(spec)) is not None and KSERVE_VERSION.id not in _off(spec):
+        out.results.append(Result(note, "info", rule=KSERVE_VERSION.id))
     changed: set[int] = set(rewritten)
     for res in resources:
         if not is_selected(res, spec):
@@ -126,6 +135,7 @@ def transform(
             outcome = rule.check(res, ctx)
             changes.extend(outcome.changes)
             findings.extend(outcome.findings)
+        changes, findings = apply_rule_settings(res, spec, changes, findings, out.suppressed)
         if spec.recordOriginal and spec.mode == "mutate" and (record := _original_uris(res, changes)) is not None:
             changes.append(record)
         if not changes:
@@ -140,7 +150,10 @@ def transform(
             continue
         # A changed Pod or workload must pass the Kubernetes schema; a failing one stays unchanged.
         new_data = apply_ops(res.data, ops)
-        checked = check_changed(res, new_data, spec.kubernetesVersion)
+        checked = [
+            r if r.rule else replace(r, rule=SCHEMA_INVALID.id)
+            for r in check_changed(res, new_data, spec.kubernetesVersion)
+        ]
         if any(r.severity == "error" for r in checked):
             out.results.extend(findings)
             out.results.extend(checked)
@@ -149,17 +162,9 @@ def transform(
         for change, path in zip(changes, _result_paths(res.data, changes), strict=True):
             fld = Field(path, change.current, change.proposed)
             if spec.mode == "validate":
-                out.results.append(
-                    Result(
-                        _would(change),
-                        "error",
-                        res.ref,
-                        fld,
-                        res.file,
-                    )
-                )
+                out.results.append(Result(_would(change), "error", res.ref, fld, res.file, change.rule))
             else:
-                out.results.append(Result(change.message, "info", res.ref, fld, res.file))
+                out.results.append(Result(change.message, "info", res.ref, fld, res.file, change.rule))
         out.results.extend(findings)
         out.results.extend(checked)
         if spec.mode == "mutate":
@@ -168,18 +173,26 @@ def transform(
     count = len(resources) if item_count is None else item_count
     out.changed = len(changed)
     if summarize:
-        out.results.append(summary(count, out.changed, out.results, spec.mode, skipped))
+        out.results.append(summary(count, out.changed, out.results, spec.mode, skipped, suppressed=len(out.suppressed)))
     return out
 
 
-def summary(checked: int, changed: int, results: Sequence[Result], mode: str, skipped: int = 0) -> Result:
+def _off(spec: PolicySpec) -> set[str]:
+    rules = getattr(spec, "rules", None) or {}
+    return {rule for rule, setting in rules.items() if setting == "off" and rule in BY_ID}
+
+
+def summary(
+    checked: int, changed: int, results: Sequence[Result], mode: str, skipped: int = 0, *, suppressed: int = 0
+) -> Result:
     """The closing info result: what was looked at and what came of it."""
     errors = sum(r.severity == "error" for r in results)
     warnings = sum(r.severity == "warning" for r in results)
     verb = "would change" if mode == "validate" else "changed"
     others = f", {skipped} skipped (not Kubernetes resources)" if skipped else ""
+    hidden = f", {suppressed} suppressed" if suppressed else ""
     return Result(
         f"{SUMMARY_PREFIX} {checked} resource(s) read{others}, {changed} {verb}, {errors} error(s), "
-        f"{warnings} warning(s)",
+        f"{warnings} warning(s){hidden}",
         "info",
     )

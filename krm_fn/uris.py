@@ -13,9 +13,14 @@ Decisions taken where the specification leaves room:
   keeps one trailing ``/`` apart (``trailing_slash``) so ``path`` is KServe's sub-path without
   it, and ``segments`` keeps the raw segments (``pvc://c//`` and ``pvc://c/`` have the same
   ``path`` but different ``segments``).
-* **Order of checks** in :func:`decide`: not ``pvc://`` -> nothing; template placeholder ->
-  one ``template`` warning and nothing else; unrepairable form -> one error per problem
-  (``no-claim``; otherwise ``bad-claim`` and/or ``dotdot``); repairable form; then the file rule.
+* **Order of checks** in :func:`decide`: not ``pvc://`` (leading whitespace allowed) -> nothing;
+  careless characters -> one error each (``control-char`` for C0/C1 controls and NUL, ``query``
+  for ``?``, ``fragment`` for ``#``), nothing else; template placeholder -> one ``template``
+  warning and nothing else, unless the placeholder is only in the claim
+  (:func:`template_in_claim_only`): then the path is judged like any other and only the claim
+  check is skipped, the placeholder kept byte for byte; unrepairable form -> one error per
+  problem (``no-claim``; otherwise ``bad-claim`` and/or ``dotdot``); repairable form (empty and
+  ``.`` segments, surrounding whitespace: ``repaired-form``); then the file rule.
 * **Claim names** are checked with Kubernetes' own ``IsDNS1123Subdomain`` (at most 253
   characters; dot-separated labels of lowercase alphanumerics and ``-``, each starting and
   ending with an alphanumeric). That is a little stricter than "alnum, ``-`` and ``.``, starting
@@ -95,6 +100,7 @@ __all__ = [
     "is_pvc_uri",
     "is_valid_claim_name",
     "parse_pvc_uri",
+    "template_in_claim_only",
 ]
 
 Severity = Literal["info", "warning", "error"]
@@ -126,6 +132,7 @@ DEFAULT_FILE_EXTENSIONS: Final[tuple[str, ...]] = (
     ".pdmodel",
     ".pdiparams",
     ".plan",
+    ".bin",
     ".zip",
     ".tar",
     ".tar.gz",
@@ -202,8 +209,12 @@ class UriDecision:
 
 
 def is_pvc_uri(value: object) -> bool:
-    """Return whether ``value`` is a string starting with ``pvc://`` (case-sensitive, as KServe)."""
-    return isinstance(value, str) and value.startswith(PVC_URI_PREFIX)
+    """Return whether ``value`` is a string starting with ``pvc://`` (case-sensitive, as KServe).
+
+    Leading whitespace is allowed: a careless ``" pvc://c/m"`` is still meant as a claim URI, and
+    :func:`decide` reports and repairs it.
+    """
+    return isinstance(value, str) and value.lstrip().startswith(PVC_URI_PREFIX)
 
 
 def parse_pvc_uri(uri: str) -> PvcUri | None:
@@ -214,7 +225,7 @@ def parse_pvc_uri(uri: str) -> PvcUri | None:
     """
     if not is_pvc_uri(uri):
         return None
-    claim, *rest = uri[len(PVC_URI_PREFIX) :].split("/")
+    claim, *rest = uri.strip()[len(PVC_URI_PREFIX) :].split("/")
     trailing_slash = bool(rest) and rest[-1] == ""
     segments = tuple(rest[:-1] if trailing_slash else rest)
     return PvcUri(
@@ -234,6 +245,18 @@ def format_pvc_uri(claim: str, segments: Sequence[str], trailing_slash: bool = F
 def has_template(uri: str) -> bool:
     """Return whether ``uri`` holds an unexpanded template placeholder (``${``, ``$(``, ``{{``)."""
     return any(marker in uri for marker in _TEMPLATE_MARKERS)
+
+
+def template_in_claim_only(uri: str) -> bool:
+    """Whether the only placeholder of a ``pvc://`` URI is its claim (``pvc://${PVC_NAME}/models/m``).
+
+    The path after the claim must then hold no placeholder character at all (``$``, ``{``, ``}``),
+    so that a placeholder with a ``/`` inside is never split into claim and path.
+    """
+    parsed = parse_pvc_uri(uri)
+    if parsed is None or not has_template(parsed.claim):
+        return False
+    return not any(c in parsed.path for c in "${}")
 
 
 def is_dns1123_label(name: str) -> bool:
@@ -397,6 +420,60 @@ def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_
     return hints
 
 
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _careless(uri: str) -> list[Finding]:
+    """Form problems nobody can repair safely: control characters, a query, a fragment (SPEC 3.3).
+
+    KServe takes every character after the claim as part of the subPath, so each of these names a
+    path that does not exist. Surrounding whitespace is not one of them: it is repaired.
+    """
+    body = uri.strip()
+    found: list[Finding] = []
+    if (bad := _CONTROL.search(body)) is not None:
+        what = "a NUL character" if bad.group() == "\x00" else f"the control character {bad.group()!r}"
+        found.append(
+            Finding("error", "control-char", f"{uri!r} holds {what}; KServe would mount a subPath that does not exist.")
+        )
+    for mark, code, name in (("?", "query", "a query ('?')"), ("#", "fragment", "a fragment ('#')")):
+        if mark in body:
+            found.append(
+                Finding(
+                    "error",
+                    code,
+                    f"{uri!r} holds {name}; a pvc:// URI has none, and KServe would mount a subPath that does not "
+                    "exist. Remove it.",
+                )
+            )
+    return found
+
+
+def _form_errors(uri: str, parsed: PvcUri, claim_template: bool) -> list[Finding]:
+    """Unrepairable form problems: no claim, a claim that cannot be a PVC name, a ``..`` segment."""
+    errors: list[Finding] = []
+    if not parsed.claim:
+        errors.append(Finding("error", "no-claim", f"{uri!r} names no claim; use pvc://<claim>/<path>."))
+    elif not claim_template and not is_valid_claim_name(parsed.claim):
+        errors.append(
+            Finding(
+                "error",
+                "bad-claim",
+                f"{uri!r} names the claim {parsed.claim!r}, which is not a valid PVC name "
+                "(a DNS-1123 subdomain: lowercase letters, digits, '-' and '.').",
+            )
+        )
+    if ".." in parsed.segments:
+        errors.append(
+            Finding(
+                "error",
+                "dotdot",
+                f"{uri!r} has a '..' path segment, which Kubernetes rejects in a subPath.",
+            )
+        )
+    return errors
+
+
 def decide(
     uri: str,
     *,
@@ -422,7 +499,11 @@ def decide(
     parsed = parse_pvc_uri(uri)
     if parsed is None:
         return UriDecision(None, ())
-    if has_template(uri):
+    careless = _careless(uri)
+    if careless:
+        return UriDecision(None, tuple(careless))
+    claim_template = template_in_claim_only(uri)
+    if has_template(uri) and not claim_template:
         return UriDecision(
             None,
             (
@@ -435,26 +516,7 @@ def decide(
         )
 
     # Unrepairable form problems: report every one, change nothing.
-    errors: list[Finding] = []
-    if not parsed.claim:
-        errors.append(Finding("error", "no-claim", f"{uri!r} names no claim; use pvc://<claim>/<path>."))
-    elif not is_valid_claim_name(parsed.claim):
-        errors.append(
-            Finding(
-                "error",
-                "bad-claim",
-                f"{uri!r} names the claim {parsed.claim!r}, which is not a valid PVC name "
-                "(a DNS-1123 subdomain: lowercase letters, digits, '-' and '.').",
-            )
-        )
-    if ".." in parsed.segments:
-        errors.append(
-            Finding(
-                "error",
-                "dotdot",
-                f"{uri!r} has a '..' path segment, which Kubernetes rejects in a subPath.",
-            )
-        )
+    errors = _form_errors(uri, parsed, claim_template)
     if errors:
         return UriDecision(None, tuple(errors))
 
@@ -463,6 +525,7 @@ def decide(
     trailing_slash = parsed.trailing_slash or (bool(parsed.segments) and parsed.segments[-1] == "." and bool(segments))
     repaired = format_pvc_uri(parsed.claim, segments, trailing_slash)
     repair_needed = repaired != uri
+    padded = uri != uri.strip()
     path = "/".join(segments)
 
     findings: list[Finding] = []
@@ -470,11 +533,16 @@ def decide(
     def finish(rewritten: str | None = None, error: Finding | None = None) -> UriDecision:
         """Add the repair warning (applied or only proposed) and build the decision."""
         if repair_needed:
+            what = (
+                "surrounding whitespace"
+                if padded and repaired == uri.strip()
+                else ("empty or '.' path segments" + (" and surrounding whitespace" if padded else ""))
+            )
             if error is None:
-                text = f"{uri!r} has empty or '.' path segments; repaired to {repaired!r}."
+                text = f"{uri!r} has {what}; repaired to {repaired!r}."
             else:
                 text = (
-                    f"{uri!r} has empty or '.' path segments; the repaired form {repaired!r} was "
+                    f"{uri!r} has {what}; the repaired form {repaired!r} was "
                     "not applied because of the error on this URI."
                 )
             # An unapplied repair still carries the repaired form, so the result can show it.

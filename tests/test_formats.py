@@ -148,7 +148,7 @@ def test_a_run_in_github_format() -> None:
     proc = run("check", "-o", "github", ".")
     assert proc.returncode == 1
     lines = proc.stderr.decode().splitlines()
-    assert lines[0].startswith("::error file=models/iris.yaml,line=8,col=19::would rewrite ")
+    assert lines[0].startswith("::error file=models/iris.yaml,line=8,col=19,title=file-uri::would rewrite ")
     assert any(line.startswith("::warning file=teams/recommendation-platform/") for line in lines)
     assert all(line.startswith(("::error ", "::warning ", "::notice")) for line in lines)
 
@@ -252,11 +252,13 @@ def test_the_readme_results_row_is_what_a_run_prints() -> None:
     assert code["`github`"][0] in annotations
     first = json.loads(run("check", "-o", "json", "models/iris.yaml").stderr)[0]
     assert json.loads("{" + code["`json`, `yaml`"][0] + "}") == {"file": first["file"]}
+    assert json.loads("{" + code["`json`, `yaml`"][1] + "}") == {"tags": first["tags"]}
     assert yaml.safe_load(run("check", "-o", "yaml", "models/iris.yaml").stderr)[0] == first
     result = json.loads(run("check", "-o", "sarif", "models/iris.yaml").stderr)["runs"][0]["results"][0]
     physical = result["locations"][0]["physicalLocation"]
-    assert json.loads("{" + code["`sarif`"][0] + "}") == {"region": physical["region"]}
-    assert json.loads("{" + code["`sarif`"][2] + "}") == {"artifactLocation": physical["artifactLocation"]}
+    assert json.loads("{" + code["`sarif`"][0] + "}") == {"ruleId": result["ruleId"]}
+    assert json.loads("{" + code["`sarif`"][1] + "}") == {"region": physical["region"]}
+    assert json.loads("{" + code["`sarif`"][3] + "}") == {"artifactLocation": physical["artifactLocation"]}
 
 
 def test_a_refusal_and_a_skipped_file_name_no_control_character(tmp_path: Path) -> None:

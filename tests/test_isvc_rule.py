@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from krm_fn.config import PolicySpec
+from krm_fn.kinds import uri_fields
 from krm_fn.ops import Path, format_path
 from krm_fn.resource import Resource
 from krm_fn.rules import Context, Outcome
-from krm_fn.rules.inferenceservice import check, uri_fields
+from krm_fn.rules.inferenceservice import check
 
 V1BETA1 = "serving.kserve.io/v1beta1"
 # SPEC section 2's framework shorthands, written out so the rule's own list is under test.
@@ -153,32 +154,23 @@ def test_file_uri_change_carries_path_current_and_proposed() -> None:
     assert ".joblib .pkl .pickle" in warning.message
 
 
-def test_server_hints_skip_storage_uris_entries_mounted_elsewhere() -> None:
+def test_storage_uris_file_entries_are_not_rewritten() -> None:
+    """SPEC 2B item 10: KServe drops a storageUris entry's path, so rewriting a file there changes nothing
+    it mounts; the storage_uris rule reports the dropped path instead. No rewrite, no server hint."""
     spec = {
         "predictor": {
             "model": {"modelFormat": {"name": "sklearn"}},
             "storageUris": [
                 {"uri": "pvc://c/model/iris.bst"},
                 {"uri": "pvc://c/pre/scaler.bst", "mountPath": "/mnt/models/pre"},
-                {"uri": "pvc://c/third/x.bst", "mountPath": "/mnt/models/"},
+                {"uri": "pvc://c//third/x.bst", "mountPath": "/mnt/models/"},
             ],
         }
     }
     out = run(isvc(spec))
-    assert set(changes(out)) == {f"spec.predictor.storageUris[{i}].uri" for i in range(3)}
-    hinted = {path for _, path, _ in findings(out)}
-    assert hinted == {"spec.predictor.storageUris[0].uri", "spec.predictor.storageUris[2].uri"}
-
-
-def test_server_hints_follow_the_configured_model_mount_path() -> None:
-    spec = {
-        "predictor": {
-            "model": {"modelFormat": {"name": "pmml"}},
-            "storageUris": [{"uri": "pvc://c/m/model.pmml", "mountPath": "/models"}],
-        }
-    }
-    assert findings(run(isvc(spec))) == []
-    assert [s for s, _, _ in findings(run(isvc(spec), modelMountPath="/models"))] == ["info"]
+    # Only the form repair of the third entry is a change; no entry becomes its directory.
+    assert changes(out) == {"spec.predictor.storageUris[2].uri": ("pvc://c//third/x.bst", "pvc://c/third/x.bst")}
+    assert [severity for severity, _, _ in findings(out)] == ["warning"]
 
 
 def test_error_keeps_the_uri_and_proposes_the_directory() -> None:

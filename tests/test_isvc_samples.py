@@ -38,7 +38,6 @@ FILE_URIS: dict[tuple[str, str], str] = {
     ("huggingface-llama3", "spec.predictor.model.storageUri"): "pvc://llm-models/meta-llama/Meta-Llama-3-8B-Instruct",
     ("torch-transformer", "spec.transformer.containers[0].env[0].value"): "pvc://model-store/transformers/mnist",
     ("artserver", "spec.explainer.art.storageUri"): "pvc://model-store/explainers/mnist/art",
-    ("llm-with-adapter", "spec.predictor.storageUris[1].uri"): "pvc://llm-models/adapters/customer-service",
     ("qwen2-7b-instruct", "spec.model.uri"): "pvc://llm-models/qwen/Qwen2.5-7B-Instruct",
     ("qwen2-7b-instruct", "spec.model.lora.adapters[0].uri"): "pvc://llm-models/adapters/qwen-sql",
 }
@@ -48,13 +47,15 @@ DIRECTORY_URIS: set[tuple[str, str]] = {
     ("torch-transformer", "spec.predictor.model.storageUri"),
     ("artserver", "spec.predictor.sklearn.storageUri"),
     ("llm-with-adapter", "spec.predictor.storageUris[0].uri"),
+    # A file in storageUris is not rewritten: KServe drops the path anyway (SPEC 2B item 10, PATH_DROPPED).
+    ("llm-with-adapter", "spec.predictor.storageUris[1].uri"),
     ("qwen2-7b-instruct", "spec.model.lora.adapters[1].uri"),
     ("qwen2-gguf", "spec.model.uri"),
 }
 # URIs KServe or Kubernetes would reject: an error each, left byte for byte.
 #: What KServe v0.16-v0.20 lets through in its own sample: storageUris mounts each pvc:// entry with an
 #: empty subPath, so the path after the claim is dropped (storage_uris rule). An error on a URI that
-#: is otherwise valid (and may still be rewritten to its directory).
+#: is otherwise valid; a file there is not rewritten (SPEC 2B item 10).
 PATH_DROPPED: set[tuple[str, str]] = {
     ("llm-with-adapter", "spec.predictor.storageUris[0].uri"),
     ("llm-with-adapter", "spec.predictor.storageUris[1].uri"),

@@ -1,5 +1,6 @@
-"""The package's modules import in one direction: no cycle among their module-level imports
-(those under ``if TYPE_CHECKING:`` included), and the config's two readers apart."""
+"""The package's modules import in one direction: no cycle among the imports they run at module
+level, and the config's two readers apart. (Annotations may name a type of a module that imports
+this one back, under ``if TYPE_CHECKING:``: that runs nothing.)"""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ def _top_level_imports(tree: ast.Module) -> set[str]:
     nodes: list[ast.stmt] = list(tree.body)
     while nodes:
         node = nodes.pop()
-        if isinstance(node, ast.If):  # if TYPE_CHECKING: and friends
+        if isinstance(node, ast.If):
+            if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                continue  # annotations only
             nodes.extend(node.body + node.orelse)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("krm_fn"))

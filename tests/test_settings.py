@@ -59,6 +59,11 @@ GOOD: dict[str, st.SearchStrategy[Any]] = {
     "maxDepth": st.one_of(st.none(), st.integers(1, 1000)),
 }
 GOOD["exclude"] = GOOD["selectors"]
+GOOD["rules"] = st.dictionaries(
+    st.sampled_from(["file-uri", "storage-uris-path-dropped", "kserve-injection", "lora-mount"]),
+    st.sampled_from(["off", "info", "warning", "error"]),
+    max_size=3,
+)
 BAD: dict[str, st.SearchStrategy[Any]] = {
     "mode": st.sampled_from(["Mutate", "", "webhook"]),
     "fileExtensions": st.one_of(
@@ -80,6 +85,7 @@ BAD: dict[str, st.SearchStrategy[Any]] = {
     ),
     "maxInputBytes": st.sampled_from([0, -1, True, 5.0, "5", 2**70]),
     "maxDepth": st.sampled_from([0, False, 1.5, "3"]),
+    "rules": st.sampled_from([{"file-uris": "off"}, {"file-uri": "Off"}, {"file-uri": None}, ["file-uri"], "off"]),
     "unknownKey": NOISE,
 }
 
@@ -220,3 +226,20 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         _ = spec.noSuchField  # type: ignore[attr-defined]
     assert spec.storageInitializer.model_dump() == config.StorageInitializer().model_dump()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"rules.file-uri": "off"},
+        {"rules.file-uri": "off", "rules": '{"lora-mount": "warning"}'},
+        {"rules.file-uris": "off"},
+        {"rules.file-uri": "loud"},
+        {"rules.file-uri": "error", "rules": "not json"},
+    ],
+)
+def test_configmap_rules_keys_agree_on_both_paths(data: dict[str, str]) -> None:
+    """``rules.<id>: <setting>`` in a ConfigMap (``kpt fn eval -- rules.file-uri=off``) folds into ``rules``."""
+    fc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data}
+    accepted = _check(fc)
+    assert accepted == ("file-uris" not in str(data) and "loud" not in str(data) and "not json" not in str(data))

@@ -66,8 +66,9 @@ def test_default_extensions_are_the_spec_list_in_order() -> None:
         ".joblib .pkl .pickle .bst .json .ubj .model .txt .pmml .onnx .pt .pth .mar "
         ".safetensors .h5 .keras .pb .tflite .pdmodel .pdiparams .zip .tar .tar.gz .tgz"
     )
-    # The SPEC's list, and TensorRT's .plan (a Triton tensorrt_plan model file) before the archives.
-    assert tuple(spec_list.replace(".pdiparams", ".pdiparams .plan").split()) == DEFAULT_FILE_EXTENSIONS
+    # The SPEC's list, and TensorRT's .plan (a Triton tensorrt_plan model file) and .bin (Hugging Face's
+    # pytorch_model.bin, OpenVINO weights; SPEC 3.2) before the archives.
+    assert tuple(spec_list.replace(".pdiparams", ".pdiparams .plan .bin").split()) == DEFAULT_FILE_EXTENSIONS
     assert ".gguf" not in DEFAULT_FILE_EXTENSIONS
     assert set(ARCHIVE_EXTENSIONS) <= set(DEFAULT_FILE_EXTENSIONS)
 
@@ -83,7 +84,9 @@ def test_default_extensions_are_the_spec_list_in_order() -> None:
         ("pvc://", True),
         ("PVC://c/model", False),  # KServe's prefix check is case-sensitive
         ("s3://bucket/model.joblib", False),
-        (" pvc://c", False),
+        (" pvc://c", True),  # careless leading whitespace: still a claim URI, repaired by decide()
+        ("\tpvc://c", True),
+        ("x pvc://c", False),
         ("", False),
         (None, False),
         (42, False),
@@ -290,16 +293,27 @@ CASES = [
     Case("s3", "s3://bucket/models/iris/model.joblib", None, ()),
     Case("gs-template", "gs://${BUCKET}/model.joblib", None, ()),
     Case("hf-scheme", "hf://meta-llama/Llama-3.1-8B-Instruct", None, (), "huggingface"),
-    # templates are checked before anything else
+    # templates are checked before anything but careless characters; a placeholder only in the claim
+    # leaves the path judged and the placeholder kept (KServe's own sample until 2024)
     Case(
         "template-claim",
         "pvc://${CLAIM}/models/iris/model.joblib",
-        None,
-        (("warning", "template"),),
+        "pvc://${CLAIM}/models/iris",
+        (("info", "file-uri"), ("info", "one-file-server")),
         "sklearn",
     ),
+    Case("template-claim-dir", "pvc://${CLAIM}/models/iris", None, ()),
+    Case("template-claim-and-path", "pvc://${CLAIM}/${MODEL}/m.joblib", None, (("warning", "template"),)),
+    Case("template-claim-dotdot", "pvc://{{ .Values.pvc }}/../x", None, (("error", "dotdot"),)),
     Case("template-dollar-paren", "pvc://c/$(MODEL)//x.tar.gz", None, (("warning", "template"),)),
-    Case("template-helm", "pvc://{{ .Values.pvc }}/../x", None, (("warning", "template"),)),
+    Case("template-helm", "pvc://{{ .Values.pvc }}/{{ .Values.path }}/x", None, (("warning", "template"),)),
+    # careless characters (SPEC 3.3): whitespace is repaired, the rest are errors
+    Case("padded", " pvc://c/models/iris/\n", "pvc://c/models/iris/", (("warning", "repaired-form"),)),
+    Case("nul", "pvc://c/models/iris\x00", None, (("error", "control-char"),)),
+    Case("tab-inside", "pvc://c/models\tiris", None, (("error", "control-char"),)),
+    Case("query", "pvc://c/models/iris?v=2", None, (("error", "query"),)),
+    Case("fragment", "pvc://c/models/iris#v2", None, (("error", "fragment"),)),
+    Case("query-and-fragment", "pvc://c/m?v=2#x", None, (("error", "query"), ("error", "fragment"))),
     # unrepairable forms
     Case("empty", "pvc://", None, (("error", "no-claim"),)),
     Case("no-claim-path", "pvc:///models/model.joblib", None, (("error", "no-claim"),)),
@@ -755,9 +769,9 @@ def test_snapshot_warning_mentions_snapshot_contents() -> None:
 
 
 def test_template_message_says_not_checked() -> None:
-    message = _message(run("pvc://${CLAIM}/m.joblib"), "template")
+    message = _message(run("pvc://c/${MODEL}/m.joblib"), "template")
     assert "not checked" in message
-    assert "${CLAIM}" in message
+    assert "${MODEL}" in message
 
 
 def test_error_messages_name_the_uri() -> None:
@@ -913,7 +927,7 @@ def test_property_result_is_clean_and_keeps_the_claim(uri: str, policy: Policy) 
     assert after is not None
     assert after.claim == before.claim
     assert after.claim
-    assert is_valid_claim_name(after.claim)
+    assert is_valid_claim_name(after.claim) or has_template(after.claim)
     assert "//" not in decision.new_uri.removeprefix("pvc://")
     assert ".." not in after.segments
     assert "." not in after.segments
@@ -979,7 +993,10 @@ def test_property_extension_match_is_case_insensitive(stem: str, ext: str, upper
 
 @given(uri=uris(), policy=POLICIES)
 def test_property_templates_are_never_changed(uri: str, policy: Policy) -> None:
-    templated = uri.replace("pvc://", "pvc://${NS}-", 1)
+    parsed = parse_pvc_uri(uri)
+    assert parsed is not None
+    # A placeholder in the path (the claim-only case is judged: test_property_claim_placeholder_is_kept).
+    templated = format_pvc_uri(parsed.claim, ("${MODEL}", *parsed.segments), parsed.trailing_slash)
     decision = policy.decide(templated)
     assert decision == UriDecision(None, (decision.findings[0],))
     assert decision.findings[0].code == "template"
@@ -1013,3 +1030,30 @@ def test_repair_carries_its_proposal_only_when_not_applied() -> None:
         ("repaired-form", "pvc://c/models/model.zip"),
         ("archive-direct", None),
     ]
+
+
+@given(uri=uris(), policy=POLICIES)
+def test_property_claim_placeholder_is_kept(uri: str, policy: Policy) -> None:
+    """A placeholder only in the claim: the path is judged as with a real claim, the placeholder kept."""
+    parsed = parse_pvc_uri(uri)
+    assert parsed is not None
+    templated = format_pvc_uri("${PVC_NAME}", parsed.segments, parsed.trailing_slash)
+    plain = policy.decide(format_pvc_uri("claim", parsed.segments, parsed.trailing_slash))
+    decision = policy.decide(templated)
+    assert [(f.severity, f.code) for f in decision.findings] == [(f.severity, f.code) for f in plain.findings]
+    if plain.new_uri is None:
+        assert decision.new_uri is None
+    else:
+        assert decision.new_uri == plain.new_uri.replace("pvc://claim", "pvc://${PVC_NAME}", 1)
+
+
+@given(uri=uris(), policy=POLICIES, pad=st.sampled_from([" ", "  ", "\n", "\t", " \r\n"]))
+def test_property_surrounding_whitespace_is_repaired(uri: str, policy: Policy, pad: str) -> None:
+    """A padded URI decides like the bare one, with the padding repaired (SPEC 3.3, careless URIs)."""
+    bare = policy.decide(uri)
+    padded = policy.decide(pad + uri + pad)
+    if bare.has_error:
+        assert padded.new_uri is None
+        return
+    assert padded.new_uri == (bare.new_uri or uri)
+    assert ("warning", "repaired-form") in [(f.severity, f.code) for f in padded.findings]

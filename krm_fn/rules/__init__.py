@@ -1,101 +1,58 @@
-"""The rule table: which rule looks at which kinds.
+"""The rule table: which rule module looks at which kinds, and every rule id (SPEC 3.8).
 
-A rule is a small module whose docstring documents it. It exposes ``KINDS`` (the (group, kind)
-pairs it reads), ``MARKERS`` (per kind, strings of which an item's text must hold at least one for
-the rule to concern it, e.g. ``pvc://``; a kind not listed is always read: this lets the reader
-skip building most items) and ``check(res, ctx) -> Outcome``.
+A rule module's docstring documents it. It exposes ``KINDS`` (the (group, kind) pairs it reads),
+``MARKERS`` (per kind, strings of which an item's text must hold at least one for the module to
+concern it, e.g. ``pvc://``; a kind not listed is always read: this lets the reader skip building
+most items), ``RULE_DOCS`` (the rule ids its findings carry, see :class:`krm_fn.rulekit.RuleDoc`)
+and ``check(res, ctx) -> Outcome``. Rule modules import :mod:`krm_fn.rulekit`, never this package
+or each other, so the imports here are plain module-level ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
-from krm_fn.ops import Path, format_path
 from krm_fn.resource import Resource
-from krm_fn.results import Field, Result, Severity
+from krm_fn.rulekit import (
+    PATH_TYPE_INVALID,
+    READ_ONLY_POLICY,
+    URI_RULE_DOCS,
+    Change,
+    Context,
+    Outcome,
+    RuleDoc,
+    finding,
+)
+from krm_fn.rules import (
+    collocation,
+    inferenceservice,
+    kserve_config,
+    llm_storage,
+    pods,
+    pvc_access,
+    storage_container,
+    storage_uris,
+)
 
-if TYPE_CHECKING:
-    from krm_fn.config import PolicySpec
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change a rule asks for: set (or append to) ``path``, and why."""
-
-    path: Path
-    current: Any
-    proposed: Any
-    message: str
-    original_uri: bool = False
-    append: bool = False
-
-
-def finding(
-    res: Resource,
-    severity: Severity,
-    message: str,
-    path: Path,
-    current: Any = None,
-    *,
-    proposed: Any = None,
-    rule: str | None = None,
-) -> Result:
-    """A result about one field of ``res``: its path, the value there and, if any, what to write instead."""
-    return Result(message, severity, res.ref, Field(format_path(path), current, proposed), res.file, rule)
-
-
-@dataclass
-class Outcome:
-    """What a rule found in one resource."""
-
-    changes: list[Change] = field(default_factory=list)
-    findings: list[Result] = field(default_factory=list)
-
-
-def file_extensions(spec: PolicySpec) -> tuple[str, ...]:
-    """``fileExtensions`` and ``extraFileExtensions`` together: what makes a path a file.
-
-    A function, not a property of the model: a well-formed config reaches the rules as plain
-    settings (``krm_fn.settings``), which carry the fields only.
-    """
-    return (*spec.fileExtensions, *spec.extraFileExtensions)
-
-
-def kserve_version(spec: PolicySpec) -> tuple[int, int]:
-    """``spec.kserveVersion`` as ``(major, minor)`` (the config keeps it as ``major.minor``)."""
-    major, _, minor = spec.kserveVersion.partition(".")
-    return int(major), int(minor)
-
-
-def kserve_in(spec: PolicySpec, first: tuple[int, int], last: tuple[int, int] | None = None) -> bool:
-    """Whether the configured KServe release is in ``first..last`` (inclusive; ``None``: no known fix yet)."""
-    version = kserve_version(spec)
-    return first <= version and (last is None or version <= last)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every rule may read besides the resource: the config and the whole bundle."""
-
-    spec: PolicySpec
-    resources: tuple[Resource, ...] = ()
-
-    @cached_property
-    def by_kind(self) -> Mapping[tuple[str, str], tuple[Resource, ...]]:
-        """The bundle's resources grouped by (group, kind), built once: rules that cross-check
-        against other resources look them up here instead of scanning the bundle per resource."""
-        groups: dict[tuple[str, str], list[Resource]] = {}
-        for res in self.resources:
-            groups.setdefault((res.group, res.kind), []).append(res)
-        return {key: tuple(value) for key, value in groups.items()}
+__all__ = [
+    "RULES",
+    "RULE_DOCS",
+    "Change",
+    "Context",
+    "Outcome",
+    "Rule",
+    "RuleDoc",
+    "finding",
+    "interesting",
+    "rule_ids",
+    "rules_for",
+]
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered rule."""
+    """A registered rule module."""
 
     name: str
     kinds: frozenset[tuple[str, str]]
@@ -103,32 +60,75 @@ class Rule:
     check: Callable[[Resource, Context], Outcome]
 
 
-def _registry() -> tuple[Rule, ...]:
-    from krm_fn.rules import (
-        collocation,
-        inferenceservice,
-        kserve_config,
-        llm_storage,
-        pods,
-        pvc_access,
-        storage_container,
-        storage_uris,
-    )
+_MODULES = (
+    inferenceservice,
+    storage_uris,
+    collocation,
+    storage_container,
+    llm_storage,
+    pods,
+    pvc_access,
+    kserve_config,
+)
 
-    modules = (
-        inferenceservice,
-        storage_uris,
-        collocation,
-        storage_container,
-        llm_storage,
-        pods,
-        pvc_access,
-        kserve_config,
-    )
-    return tuple(Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.MARKERS, m.check) for m in modules)
+RULES = tuple(Rule(m.__name__.rpartition(".")[2], frozenset(m.KINDS), m.MARKERS, m.check) for m in _MODULES)
+
+#: Findings of the run itself rather than of one rule module.
+KSERVE_VERSION = RuleDoc(
+    "kserve-version",
+    "info",
+    False,
+    "`kserveVersion` names a release this function does not know (newer than the newest, or one that does not "
+    "exist such as `1.0`). It is judged as the newest known release; one result says so.",
+    "Set `kserveVersion` to the cluster's KServe release, or leave it unset (the newest known release).",
+    source="`krm_fn/kserve_facts.py` `RELEASES`",
+)
+IGNORE_ANNOTATION = RuleDoc(
+    "ignore-annotation",
+    "warning",
+    False,
+    "An `ignore.fn.kserve-pvc.dev/<rule id>` annotation without a reason, or naming no rule. A suppression "
+    "needs its justification; one with an empty reason still suppresses.",
+    "Write why the finding is accepted as the annotation's value, and use an id listed in this document.",
+    source="SPEC 3.8 (kube-linter's `ignore-check.kube-linter.io/<check>` convention)",
+)
+CHANGE_BLOCKED = RuleDoc(
+    "change-blocked",
+    "error",
+    False,
+    "A change runs through a value of the wrong type (`annotations: [a]`). Nothing in that resource is changed.",
+    "Make the value the mapping or list Kubernetes expects.",
+    source="Kubernetes object schema",
+)
+SCHEMA_INVALID = RuleDoc(
+    "schema-invalid",
+    "error",
+    False,
+    "A changed Pod or workload that fails the Kubernetes schema. The resource is left unchanged.",
+    "Fix the resource so that it passes `kubectl apply --dry-run=server`.",
+    source="Kubernetes OpenAPI schema (`kubernetesVersion`)",
+)
+
+#: Every rule id and its documentation, in the order of ``docs/rules.md``.
+RULE_DOCS: tuple[RuleDoc, ...] = (
+    *URI_RULE_DOCS,
+    *(doc for m in _MODULES for doc in m.RULE_DOCS),
+    READ_ONLY_POLICY,
+    PATH_TYPE_INVALID,
+    KSERVE_VERSION,
+    IGNORE_ANNOTATION,
+    CHANGE_BLOCKED,
+    SCHEMA_INVALID,
+)
+BY_ID: dict[str, RuleDoc] = {doc.id: doc for doc in RULE_DOCS}
 
 
-RULES = _registry()
+def rule_ids() -> list[tuple[str, str, str]]:
+    """``(id, short description, doc anchor)`` of every rule, e.g. for SARIF's ``rules`` array.
+
+    The anchor is relative to the repository root: ``docs/rules.md#<id>``.
+    """
+    return [(doc.id, doc.summary, f"docs/rules.md#{doc.id}") for doc in RULE_DOCS]
 
 
 def rules_for(group: str, kind: str) -> list[Rule]:

@@ -11,12 +11,24 @@ on the env entry; nothing is changed. Every KServe version the function knows.
 
 from __future__ import annotations
 
-from krm_fn import injector
+from krm_fn import injector, kinds
 from krm_fn.resource import Resource, mapping
-from krm_fn.rules import Context, Outcome, finding, inferenceservice
+from krm_fn.rulekit import Context, Outcome, RuleDoc, finding
 
-KINDS = {(inferenceservice.GROUP, "InferenceService")}
+KINDS = {kinds.ISVC}
 MARKERS = {"InferenceService": (injector.TRANSFORMER_CONTAINER,)}
+
+TRANSFORMER_STORAGE_URI = RuleDoc(
+    "transformer-storage-uri",
+    "error",
+    False,
+    "A `STORAGE_URI` env on the collocated `transformer-container` in `spec.predictor.containers`. KServe rejects "
+    'the InferenceService ("storage uri should not be specified in transformer container").',
+    "Remove `STORAGE_URI` from the transformer and set it on `kserve-container`: the transformer gets the model "
+    "mounted anyway.",
+    source="v0.15.2 and v0.20.0 pkg/apis/serving/v1beta1/inference_service_validation.go validateCollocationStorageURI",
+)
+RULE_DOCS = (TRANSFORMER_STORAGE_URI,)
 
 #: KServe's error text (``StorageUriPresentInTransformerError``).
 KSERVE_ERROR = "storage uri should not be specified in transformer container"
@@ -44,6 +56,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                         f"{injector.KSERVE_CONTAINER!r}",
                         ("spec", "predictor", "containers", i, "env", j),
                         value if isinstance(value, str) else None,
+                        rule=TRANSFORMER_STORAGE_URI.id,
                     )
                 )
         break  # KServe looks at the first transformer-container only

@@ -35,168 +35,86 @@ Decisions taken where the specification leaves room:
   directly. One warning per resource says so, on its first ``pvc://`` field, and its URIs are judged
   as in direct mode (a file URI is rewritten). The same holds for LLMInferenceService(Config) at any
   version: it never had a copy path. Raw pods keep copy mode (the ``pods`` rule).
+* **``storageUris`` entries are not judged as file or directory** (SPEC 2B item 10): KServe drops
+  their path, so a rewrite to the file's directory would change nothing it mounts; the
+  ``storage_uris`` rule reports the dropped path. Form problems are still reported and repaired.
+* **The file rule off or ignored** (``spec.rules``, ``ignore.fn.kserve-pvc.dev/file-uri``): off, the
+  URI is judged as with ``fileUris: ignore``; ignored on this resource, the rewrite is made as a change
+  that ``krm_fn.suppression`` keeps apart (so it is counted), without server hints.
 * **readOnly** covers LLMInferenceService and LLMInferenceServiceConfig too (they carry the model
   URI the same way); a TrainedModel with ``pvc://`` is only ever an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from krm_fn import uris
-from krm_fn.ops import Path, format_path, get_path
+from krm_fn import kinds, uris
+from krm_fn.kserve_facts import Feature, holds
+from krm_fn.ops import format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.rules import Change, Context, Outcome, file_extensions, finding, kserve_in
+from krm_fn.rulekit import (
+    FILE_URI,
+    PATH_TYPE_INVALID,
+    Change,
+    Context,
+    Outcome,
+    RuleDoc,
+    file_extensions,
+    finding,
+    ignore_reason,
+    path_type,
+    read_only_change,
+    rule_setting,
+    uri_rule,
+)
 
-GROUP = "serving.kserve.io"
-READONLY_ANNOTATION = "storage.kserve.io/readonly"
-KINDS = {
-    (GROUP, "InferenceService"),
-    (GROUP, "LLMInferenceService"),
-    (GROUP, "LLMInferenceServiceConfig"),
-    (GROUP, "TrainedModel"),
-}
+KINDS = {kinds.ISVC, kinds.LLMISVC, kinds.LLMISVC_CONFIG, kinds.TRAINED_MODEL}
 #: KServe's storageUri/storageUris checks apply to every InferenceService, whatever its URIs.
 MARKERS: dict[str, tuple[str, ...]] = {}
 #: Findings about what the model server will look for in the rewritten directory.
 SERVER_HINTS = frozenset({"one-file-server", "unsupported-ext", "snapshot-dir"})
 
-SHORTHANDS = (
-    "sklearn",
-    "xgboost",
-    "tensorflow",
-    "pytorch",
-    "triton",
-    "onnx",
-    "huggingface",
-    "pmml",
-    "lightgbm",
-    "paddle",
+COPY_MODE_GONE = RuleDoc(
+    "copy-mode-gone",
+    "warning",
+    False,
+    "`mountMode: copy` where KServe has no copy path: an InferenceService with `kserveVersion` 0.16 or newer, or any "
+    "LLMInferenceService(Config). Its URIs are judged as in direct mode (a file URI is rewritten).",
+    "Set `kserveVersion` to the cluster's release (0.15 or older for copy mode) or `mountMode: direct`.",
+    facts=(Feature.COPY_PATH_REMOVED,),
 )
-LLM_VERSIONS = ("serving.kserve.io/v1alpha1", "serving.kserve.io/v1alpha2")
-LLM_KINDS = ("LLMInferenceService", "LLMInferenceServiceConfig")
-#: The release that removed the webhook's copy path (kserve/kserve#4694).
-COPY_REMOVED = (0, 16)
-
-
-@dataclass(frozen=True)
-class UriField:
-    """One storage URI in a resource, and what the model server behind it is."""
-
-    path: Path
-    value: str
-    framework: str | None
-    snapshot: bool = False
-    #: ``storageUris`` entries mounted away from the model directory (``mountPath`` set and not
-    #: ``modelMountPath``) hold side artifacts the model server never lists: no server hints.
-    server_hints: bool = True
+TRAINED_MODEL_PVC = RuleDoc(
+    "trainedmodel-pvc",
+    "error",
+    False,
+    "A TrainedModel with a `pvc://` `spec.model.storageUri`. KServe rejects it: only s3, gs, http and https.",
+    "Serve the model from an InferenceService, or copy it to object storage.",
+    source="v0.20.0 pkg/apis/serving/v1alpha1/trainedmodel_webhook.go",
+)
+STORAGE_URI_AND_STORAGE_URIS = RuleDoc(
+    "storage-uri-and-storage-uris",
+    "error",
+    False,
+    "A component that sets both its `storageUri` and `storageUris`. KServe rejects the InferenceService (a canary "
+    "predictor is not validated: see `canary-storage-uris`).",
+    "Keep one of them: `storageUri` for one model, `storageUris` for several artifacts.",
+    facts=(Feature.STORAGE_URIS,),
+)
+STORAGE_URIS_MOUNT_PATH = RuleDoc(
+    "storage-uris-mount-path",
+    "error",
+    False,
+    "A `storageUris[*].mountPath` that is not absolute, is `/`, or contains `..` (anywhere, as KServe checks). "
+    "KServe rejects the InferenceService.",
+    "Use an absolute path below `/` without `..`, such as `/mnt/models`.",
+    facts=(Feature.STORAGE_URIS,),
+)
+RULE_DOCS = (COPY_MODE_GONE, TRAINED_MODEL_PVC, STORAGE_URI_AND_STORAGE_URIS, STORAGE_URIS_MOUNT_PATH)
 
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def components(spec: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
-    """Each component of an InferenceService spec and its path: predictor, explainer, transformer, canaries."""
-    for name in ("predictor", "explainer", "transformer"):
-        if isinstance(spec.get(name), Mapping):
-            yield ("spec", name), spec[name]
-    canary = spec.get("canary")
-    if isinstance(canary, list):
-        for i, entry in enumerate(canary):
-            predictor = mapping(entry).get("predictor")
-            if isinstance(predictor, Mapping):
-                yield ("spec", "canary", i, "predictor"), predictor
-
-
-def _storage_uri_entries(comp: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    entries = comp.get("storageUris")
-    if isinstance(entries, list):
-        for i, entry in enumerate(entries):
-            yield i, mapping(entry)
-
-
-def _mounted_at_model_dir(entry: Mapping[str, Any], model_mount_path: str) -> bool:
-    """Whether a ``storageUris`` entry lands in the directory the model server lists."""
-    mount = entry.get("mountPath")
-    if not isinstance(mount, str) or not mount:
-        return True  # KServe's default mount path is the model directory
-    return (mount.rstrip("/") or "/") == model_mount_path
-
-
-def _component_fields(base: Path, comp: Mapping[str, Any], model_mount_path: str = "/mnt/models") -> Iterator[UriField]:
-    model = mapping(comp.get("model"))
-    framework = _str(mapping(model.get("modelFormat")).get("name"))
-    if (uri := _str(model.get("storageUri"))) is not None:
-        yield UriField((*base, "model", "storageUri"), uri, framework)
-    for short in SHORTHANDS:
-        if (uri := _str(mapping(comp.get(short)).get("storageUri"))) is not None:
-            yield UriField((*base, short, "storageUri"), uri, short)
-    if (uri := _str(mapping(comp.get("art")).get("storageUri"))) is not None:
-        yield UriField((*base, "art", "storageUri"), uri, None)
-    for i, entry in _storage_uri_entries(comp):
-        if (uri := _str(entry.get("uri"))) is not None:
-            yield UriField(
-                (*base, "storageUris", i, "uri"),
-                uri,
-                framework,
-                server_hints=_mounted_at_model_dir(entry, model_mount_path),
-            )
-    containers = comp.get("containers")
-    if isinstance(containers, list):
-        for i, container in enumerate(containers):
-            env = mapping(container).get("env")
-            if isinstance(env, list):
-                for j, raw in enumerate(env):
-                    var = mapping(raw)
-                    if var.get("name") == "STORAGE_URI" and (uri := _str(var.get("value"))) is not None:
-                        yield UriField((*base, "containers", i, "env", j, "value"), uri, None)
-
-
-def uri_fields(res: Resource, model_mount_path: str = "/mnt/models") -> Iterator[UriField]:
-    """Every storage URI field of an InferenceService-family resource (SPEC section 2's table).
-
-    ``model_mount_path`` is the model directory (``spec.modelMountPath``): a ``storageUris``
-    entry mounted elsewhere gets no model-server hints.
-    """
-    spec = mapping(res.data.get("spec"))
-    if res.kind == "InferenceService":
-        for base, comp in components(spec):
-            yield from _component_fields(base, comp, model_mount_path)
-    elif res.kind in LLM_KINDS and res.api_version in LLM_VERSIONS:
-        model = mapping(spec.get("model"))
-        if (uri := _str(model.get("uri"))) is not None:
-            yield UriField(("spec", "model", "uri"), uri, None, snapshot=True)
-        adapters = mapping(model.get("lora")).get("adapters")
-        if isinstance(adapters, list):
-            for i, adapter in enumerate(adapters):
-                if (uri := _str(mapping(adapter).get("uri"))) is not None:
-                    yield UriField(("spec", "model", "lora", "adapters", i, "uri"), uri, None)
-
-
-_IMPLEMENTATIONS = ("model", *SHORTHANDS, "art")
-
-
-def _implementation_uri(base: Path, comp: Mapping[str, Any]) -> Path | None:
-    """The path of the component's single ``storageUri``, as KServe's ``GetStorageUri`` sees it.
-
-    That is the storageUri of the component's implementation (``model``, a framework shorthand or
-    ``art``); a custom component (containers only) reads ``STORAGE_URI`` from its first container.
-    A field that is present counts even when empty, as a non-nil pointer does in KServe.
-    """
-    for name in _IMPLEMENTATIONS:
-        impl = comp.get(name)
-        if isinstance(impl, Mapping):
-            return (*base, name, "storageUri") if "storageUri" in impl else None
-    containers = comp.get("containers")
-    if isinstance(containers, list) and containers:
-        env = mapping(containers[0]).get("env")
-        for j, var in enumerate(env if isinstance(env, list) else []):
-            if mapping(var).get("name") == "STORAGE_URI":
-                return (*base, "containers", 0, "env", j, "value")
-    return None
 
 
 def _mount_path_problem(mount: str) -> str | None:
@@ -211,11 +129,14 @@ def _mount_path_problem(mount: str) -> str | None:
     return None
 
 
-def _validate_components(res: Resource, out: Outcome) -> None:
+def _validate_components(res: Resource, ctx: Context, out: Outcome) -> None:
     """KServe's own render-time checks of ``storageUri`` / ``storageUris`` on each component."""
-    for base, comp in components(mapping(res.data.get("spec"))):
+    canaries_unchecked = holds(ctx.spec, Feature.CANARY_NO_STORAGE_URIS)
+    for base, comp in kinds.components(mapping(res.data.get("spec"))):
+        if kinds.is_canary(base) and canaries_unchecked:
+            continue  # reconcileCanaryDeployments skips validateMultipleStorageURIs (storage_uris reports it)
         entries = comp.get("storageUris")
-        single = _implementation_uri(base, comp)
+        single = kinds.implementation_uri(base, comp)
         if isinstance(entries, list) and single is not None:
             out.findings.append(
                 finding(
@@ -225,9 +146,10 @@ def _validate_components(res: Resource, out: Outcome) -> None:
                     "KServe accepts only one of them",
                     (*base, "storageUris"),
                     _str(get_path(res.data, single)),
+                    rule=STORAGE_URI_AND_STORAGE_URIS.id,
                 )
             )
-        for i, entry in _storage_uri_entries(comp):
+        for i, entry in kinds.storage_uri_entries(comp):
             mount = entry.get("mountPath")
             if not isinstance(mount, str) or not mount:
                 continue
@@ -240,6 +162,7 @@ def _validate_components(res: Resource, out: Outcome) -> None:
                         "KServe accepts only an absolute path below / without '..'",
                         (*base, "storageUris", i, "mountPath"),
                         mount,
+                        rule=STORAGE_URIS_MOUNT_PATH.id,
                     )
                 )
 
@@ -254,8 +177,45 @@ def _trained_model(res: Resource, out: Outcome) -> None:
                 f"TrainedModel storageUri {uri!r}: KServe accepts only s3, gs, http and https URIs here, not pvc://",
                 ("spec", "model", "storageUri"),
                 uri,
+                rule=TRAINED_MODEL_PVC.id,
             )
         )
+
+
+def _judges_file(fld: kinds.UriField, ctx: Context) -> bool:
+    """Whether a field's path is judged as file or directory (SPEC 2B item 10).
+
+    A ``storageUris`` entry's path is dropped by KServe: rewriting a file there to its directory
+    changes nothing KServe mounts, so the ``storage_uris`` rule reports the dropped path instead.
+    """
+    if not fld.plural:
+        return True
+    return holds(ctx.spec, Feature.STORAGE_URIS) and not holds(ctx.spec, Feature.STORAGE_URIS_PATH_DROPPED)
+
+
+def _repaired_what(old: str, new: str) -> str:
+    """What a form repair removed, for the change's message."""
+    if old == old.strip():
+        return "empty and '.' path segments removed"
+    if new == old.strip():
+        return "surrounding whitespace removed"
+    return "surrounding whitespace and empty and '.' path segments removed"
+
+
+def _copy_gone_message(res: Resource, ctx: Context) -> str:
+    spec = ctx.spec
+    if res.kind in kinds.LLM_KINDS:
+        return (
+            f"mountMode: copy does not apply to {res.kind} resources: KServe mounts their claims "
+            "directly in every release, so these URIs are judged as in direct mode"
+        )
+    return (
+        f"mountMode: copy with kserveVersion {spec.kserveVersion} describes no KServe release: "
+        f"from 0.16 KServe always mounts the claims of this {res.kind} directly at "
+        f"{spec.modelMountPath} (the copy path was removed, kserve/kserve#4694), so these URIs are "
+        "judged as in direct mode; set kserveVersion to the cluster's release (0.15 or older for "
+        "copy mode) or mountMode: direct"
+    )
 
 
 def check(res: Resource, ctx: Context) -> Outcome:
@@ -265,43 +225,31 @@ def check(res: Resource, ctx: Context) -> Outcome:
         _trained_model(res, out)
         return out
     spec = ctx.spec
-    override = res.annotations.get(PATH_TYPE_ANNOTATION)
-    path_type = override if override in ("file", "directory") else None
+    kind_path_type, bad_override = path_type(res.annotations)
     uses_pvc = False
     # LLMInferenceServices never had a copy path (workload_storage.go mounts claims directly).
-    direct_only = res.kind in LLM_KINDS or kserve_in(spec, COPY_REMOVED)
+    direct_only = res.kind in kinds.LLM_KINDS or holds(spec, Feature.COPY_PATH_REMOVED)
     copy_gone = spec.mountMode == "copy" and direct_only
     mount_mode: uris.MountMode = "direct" if copy_gone else spec.mountMode
+    # Off: the rule neither rewrites nor reports. Ignored on this resource: the rewrite is made as a
+    # change that krm_fn.suppression keeps apart (counted as suppressed), without the server hints.
+    file_rule = rule_setting(spec, FILE_URI.id) != "off"
+    file_ignored = ignore_reason(res, FILE_URI.id) is not None
     hinted: set[str] = set()  # a hint nobody can check at render time is said once per resource
-    for fld in uri_fields(res, spec.modelMountPath):
+    for fld in kinds.uri_fields(res, spec.modelMountPath):
         if not uris.is_pvc_uri(fld.value):
             continue
         if copy_gone and not uses_pvc:
             out.findings.append(
-                finding(
-                    res,
-                    "warning",
-                    (
-                        f"mountMode: copy does not apply to {res.kind} resources: KServe mounts their claims "
-                        "directly in every release, so these URIs are judged as in direct mode"
-                        if res.kind in LLM_KINDS
-                        else f"mountMode: copy with kserveVersion {spec.kserveVersion} describes no KServe release: "
-                        f"from 0.16 KServe always mounts the claims of this {res.kind} directly at "
-                        f"{spec.modelMountPath} (the copy path was removed, kserve/kserve#4694), so these URIs are "
-                        "judged as in direct mode; set kserveVersion to the cluster's release (0.15 or older for "
-                        "copy mode) or mountMode: direct"
-                    ),
-                    fld.path,
-                    fld.value,
-                )
+                finding(res, "warning", _copy_gone_message(res, ctx), fld.path, fld.value, rule=COPY_MODE_GONE.id)
             )
         uses_pvc = True
         decision = uris.decide(
             fld.value,
             framework=fld.framework,
             extensions=file_extensions(spec),
-            path_type=path_type,
-            file_uris=spec.fileUris,
+            path_type=kind_path_type,
+            file_uris=spec.fileUris if file_rule and _judges_file(fld, ctx) else "ignore",
             mount_mode=mount_mode,
             snapshot_field=fld.snapshot,
         )
@@ -309,7 +257,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
         is_change = [f.code == "file-uri" and f.severity == "info" for f in decision.findings]
         change_messages = [f.message for f, c in zip(decision.findings, is_change, strict=True) if c]
         for found, change in zip(decision.findings, is_change, strict=True):
-            if change or (found.code in SERVER_HINTS and not fld.server_hints):
+            if change or (found.code in SERVER_HINTS and (not fld.server_hints or file_ignored)):
                 continue
             hint = found.severity == "info" and found.code in SERVER_HINTS
             if hint:
@@ -326,37 +274,31 @@ def check(res: Resource, ctx: Context) -> Outcome:
                     # An error keeps the URI, but its result still shows what to write instead; a
                     # hint proposes nothing (an info result with a proposal reads as a change).
                     proposed=None if hint else found.proposed or decision.new_uri,
+                    rule=uri_rule(found.code),
                 )
             )
         if decision.new_uri is not None:
             message = (
                 change_messages[0]
                 if change_messages
-                else f"normalized {fld.value!r} to {decision.new_uri!r} (empty and '.' path segments removed)."
+                else f"normalized {fld.value!r} to {decision.new_uri!r} "
+                f"({_repaired_what(fld.value, decision.new_uri)})."
             )
-            out.changes.append(Change(fld.path, fld.value, decision.new_uri, message, original_uri=True))
-    if override is not None and path_type is None:
+            rule = FILE_URI.id if change_messages else uri_rule("repaired-form")
+            out.changes.append(Change(fld.path, fld.value, decision.new_uri, message, rule, original_uri=True))
+    if bad_override is not None:
         out.findings.append(
             finding(
                 res,
                 "warning",
-                f"{PATH_TYPE_ANNOTATION} must be 'file' or 'directory', got {override!r}; ignored",
+                f"{PATH_TYPE_ANNOTATION} must be 'file' or 'directory', got {bad_override!r}; ignored",
                 ("metadata", "annotations", PATH_TYPE_ANNOTATION),
-                str(override),
+                bad_override,
+                rule=PATH_TYPE_INVALID.id,
             )
         )
     if res.kind == "InferenceService":
-        _validate_components(res, out)
-    if uses_pvc and spec.readOnly != "preserve":
-        want = "true" if spec.readOnly else "false"
-        have = res.annotations.get(READONLY_ANNOTATION)
-        if have != want:
-            out.changes.append(
-                Change(
-                    ("metadata", "annotations", READONLY_ANNOTATION),
-                    have,
-                    want,
-                    f"set {READONLY_ANNOTATION}: {want!r} (readOnly policy)",
-                )
-            )
+        _validate_components(res, ctx, out)
+    if uses_pvc and (policy_change := read_only_change(("metadata",), res.annotations, spec, "")) is not None:
+        out.changes.append(policy_change)
     return out

@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import re
 
+from krm_fn.kserve_facts import Feature, holds
 from krm_fn.resource import Resource, mapping
-from krm_fn.results import Field, Result, Severity
-from krm_fn.rules import Change, Context, Outcome, kserve_in
+from krm_fn.results import Result, Severity
+from krm_fn.rulekit import Change, Context, Outcome, RuleDoc, finding
 
 CONFIGMAP_NAME = "inferenceservice-config"
 DATA_KEY = "storageInitializer"
@@ -33,8 +34,28 @@ KINDS = {("", "ConfigMap")}
 MARKERS = {"ConfigMap": (CONFIGMAP_NAME,)}
 
 _FIELD = ("data", DATA_KEY)
-#: The release that removed ``enableDirectPvcVolumeMount`` (kserve/kserve#4694).
-DIRECT_KEY_IGNORED = (0, 16)
+
+MOUNT_MODE = RuleDoc(
+    "kserve-config-mount-mode",
+    "warning",
+    True,
+    "KServe's `inferenceservice-config` `enableDirectPvcVolumeMount` disagreeing with `mountMode` (KServe 0.11-0.15: "
+    "`true` is direct, `false` or unset copy), rewritten only with `manageKServeConfig: true`; from 0.16 the key is "
+    "ignored and a key still there is an info result.",
+    "Make the key agree with `mountMode`, set `manageKServeConfig: true`, or (0.16+) remove it.",
+    facts=(Feature.DIRECT_KEY_IGNORED,),
+)
+INITIALIZER = RuleDoc(
+    "kserve-config-initializer",
+    "warning",
+    False,
+    "In copy mode, an `inferenceservice-config` storage-initializer `image` or resource that differs from "
+    "`spec.storageInitializer`, or `storageInitializer` JSON that cannot be read: the rendered init container "
+    "differs from KServe's.",
+    "Make `spec.storageInitializer` match the ConfigMap.",
+    source="v0.15.2 storage_initializer_injector.go (the webhook reads the ConfigMap's storageInitializer)",
+)
+RULE_DOCS = (MOUNT_MODE, INITIALIZER)
 
 
 def _set_direct(text: str, value: bool) -> str:
@@ -74,7 +95,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
         config = json.loads(raw)
     except json.JSONDecodeError as err:
         out.findings.append(
-            _result(res, "warning", f"{CONFIGMAP_NAME} {DATA_KEY} is not valid JSON ({err}); not compared")
+            _result(res, "warning", f"{CONFIGMAP_NAME} {DATA_KEY} is not valid JSON ({err}); not compared", INITIALIZER)
         )
         return out
     if not isinstance(config, dict):
@@ -82,7 +103,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     policy = ctx.spec
     direct = config.get(DIRECT_KEY)
     kserve_mode = "direct" if direct is True else "copy"
-    if kserve_in(policy, DIRECT_KEY_IGNORED):
+    if holds(policy, Feature.DIRECT_KEY_IGNORED):
         if DIRECT_KEY in config:
             out.findings.append(
                 _result(
@@ -91,6 +112,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                     f"{CONFIGMAP_NAME} has {DIRECT_KEY}: {json.dumps(direct)}, which KServe "
                     f"{policy.kserveVersion} ignores: from 0.16 on InferenceService claims are always mounted "
                     f"directly at /mnt/models (kserve/kserve#4694); the key can be removed",
+                    MOUNT_MODE,
                 )
             )
     elif kserve_mode != policy.mountMode:
@@ -102,10 +124,18 @@ def check(res: Resource, ctx: Context) -> Outcome:
         if policy.manageKServeConfig:
             new = _set_direct(raw, policy.mountMode == "direct")
             out.changes.append(
-                Change(_FIELD, raw, new, f"{message}; set {DIRECT_KEY}: {json.dumps(policy.mountMode == 'direct')}")
+                Change(
+                    _FIELD,
+                    raw,
+                    new,
+                    f"{message}; set {DIRECT_KEY}: {json.dumps(policy.mountMode == 'direct')}",
+                    MOUNT_MODE.id,
+                )
             )
         else:
-            out.findings.append(_result(res, "warning", f"{message}; set manageKServeConfig: true to rewrite it"))
+            out.findings.append(
+                _result(res, "warning", f"{message}; set manageKServeConfig: true to rewrite it", MOUNT_MODE)
+            )
     if policy.mountMode == "copy":
         wanted = policy.storageInitializer.model_dump()
         for key in INITIALIZER_FIELDS:
@@ -118,10 +148,11 @@ def check(res: Resource, ctx: Context) -> Outcome:
                         f"{CONFIGMAP_NAME} {DATA_KEY}.{key} is {have!r}, but the policy's "
                         f"spec.storageInitializer.{key} is {wanted[key]!r}: the rendered storage-initializer "
                         "differs from the one KServe would build",
+                        INITIALIZER,
                     )
                 )
     return out
 
 
-def _result(res: Resource, severity: Severity, message: str) -> Result:
-    return Result(message, severity, res.ref, Field(".".join(_FIELD)), res.file)
+def _result(res: Resource, severity: Severity, message: str, rule: RuleDoc) -> Result:
+    return finding(res, severity, message, _FIELD, rule=rule.id)

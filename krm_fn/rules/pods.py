@@ -31,60 +31,59 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from krm_fn import injector, uris
+from krm_fn import injector, kinds, uris
+from krm_fn.kinds import PodView, pod_view
+from krm_fn.kserve_facts import Feature
 from krm_fn.ops import Append, Path, diff_ops, format_path, get_path, plain_copy
-from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
-from krm_fn.rules import Change, Context, Outcome, file_extensions, finding
+from krm_fn.resource import Resource, mapping
+from krm_fn.rulekit import (
+    FILE_URI,
+    Change,
+    Context,
+    Outcome,
+    RuleDoc,
+    file_extensions,
+    finding,
+    path_type,
+    read_only_change,
+    uri_rule,
+)
 
-KNATIVE_SERVICE_API = "serving.knative.dev/v1"
-
-#: Where each kind keeps its pod template (the mapping holding ``metadata`` and ``spec``).
-POD_TEMPLATE: dict[tuple[str, str], Path] = {
-    ("", "Pod"): (),
-    ("", "PodTemplate"): ("template",),
-    ("apps", "Deployment"): ("spec", "template"),
-    ("apps", "StatefulSet"): ("spec", "template"),
-    ("apps", "DaemonSet"): ("spec", "template"),
-    ("apps", "ReplicaSet"): ("spec", "template"),
-    ("batch", "Job"): ("spec", "template"),
-    ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template"),
-    ("serving.knative.dev", "Service"): ("spec", "template"),
-}
-
-KINDS = set(POD_TEMPLATE)
+KINDS = set(kinds.POD_KINDS)
 #: A pod concerns this rule through a ``pvc://`` source URI, or through a PVC volume (a mount with
 #: a file subPath needs repair even without any ``pvc://`` URI in the item).
 MARKERS = {kind: ("pvc://", "persistentVolumeClaim") for _, kind in KINDS}
 
-
-@dataclass(frozen=True)
-class PodView:
-    """The pod inside a resource: where its metadata and spec are, and their data."""
-
-    meta_path: Path
-    spec_path: Path
-    annotations: Mapping[str, Any]
-    spec: Mapping[str, Any]
-
-    @property
-    def source_uri(self) -> str | None:
-        """The KServe source-URI annotation, if it is a string."""
-        value = self.annotations.get(injector.SOURCE_URI_ANNOTATION)
-        return value if isinstance(value, str) else None
-
-
-def pod_view(res: Resource) -> PodView | None:
-    """The pod of a pod-bearing resource, or None (other kinds, or no pod spec mapping)."""
-    base = POD_TEMPLATE.get((res.group, res.kind))
-    if base is None:
-        return None
-    if res.group == "serving.knative.dev" and res.api_version != KNATIVE_SERVICE_API:
-        return None
-    spec = get_path(res.data, (*base, "spec"))
-    if not isinstance(spec, Mapping):
-        return None
-    meta = mapping(get_path(res.data, (*base, "metadata")))
-    return PodView((*base, "metadata"), (*base, "spec"), mapping(meta.get("annotations")), spec)
+INJECTION = RuleDoc(
+    "kserve-injection",
+    "info",
+    True,
+    "A pod whose `internal.serving.kserve.io/storage-initializer-sourceuri` is a `pvc://` URI gets, at render time, "
+    "the volumes, mounts, init container and `STORAGE_URI` rewrite KServe's pod webhook would add for `mountMode`. "
+    "Each change is one result.",
+    "Nothing to fix; turn it off with `rules: {kserve-injection: off}` to leave pods to the webhook.",
+    facts=(Feature.DIRECT_PVC_DEFAULT, Feature.COPY_PATH_REMOVED),
+)
+NO_CONTAINER = RuleDoc(
+    "injection-no-container",
+    "error",
+    False,
+    "A pod with a `pvc://` source URI and neither `kserve-container` nor `worker-container`: KServe's webhook rejects "
+    'it ("Invalid configuration: cannot find container").',
+    "Name the container that serves the model `kserve-container` (or `worker-container`).",
+    source="v0.20.0 storage_initializer_injector.go (TestStorageInitializerFailureCases)",
+)
+FILE_SUBPATH = RuleDoc(
+    "file-subpath",
+    "info",
+    True,
+    "A container mount of a PVC volume whose `subPath` names a file while its `mountPath` does not end in that file "
+    "name: the directory path becomes the file. Repaired (`fileUris: directory`: subPath becomes the directory; "
+    "`file-mount`: mountPath gains the file name); an error with `fileUris: error` or for an archive.",
+    "Mount the file's directory, or mount the file at a path that ends in its name.",
+    source="Kubernetes subPath semantics",
+)
+RULE_DOCS = (INJECTION, NO_CONTAINER, FILE_SUBPATH)
 
 
 def _items(value: Any) -> list[Any]:
@@ -134,7 +133,9 @@ def _repair_file_mounts(
                         if archive
                         else "mount its directory instead"
                     )
-                    out.findings.append(finding(res, "error", f"{what}; {why}", (*where, "subPath"), sub))
+                    out.findings.append(
+                        finding(res, "error", f"{what}; {why}", (*where, "subPath"), sub, rule=FILE_SUBPATH.id)
+                    )
                     continue
                 if policy.fileUris == "file-mount":
                     new_target = f"{target.rstrip('/')}/{name}"
@@ -162,20 +163,19 @@ class _Plan:
     file_mount: str | None
     new_uri: str | None
     message: str = ""
+    rule: str = FILE_URI.id
 
 
 def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> _Plan | None:
     """Normalize the source URI (SPEC 3.3); report findings; None when nothing may be injected."""
     policy = ctx.spec
     source_path = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
-    override = res.annotations.get(PATH_TYPE_ANNOTATION, pod.annotations.get(PATH_TYPE_ANNOTATION))
-    path_type = override if override in ("file", "directory") else None
     decision = uris.decide(
         uri,
         framework=None,
         extensions=file_extensions(policy),
-        path_type=path_type,
-        file_uris=policy.fileUris,
+        path_type=path_type(res.annotations, pod.annotations)[0],
+        file_uris=policy.fileUris if ctx.active(res, FILE_URI.id) else "ignore",
         mount_mode=policy.mountMode,
     )
     # The info "file-uri" finding describes the rewrite; it becomes the change's message.
@@ -185,7 +185,9 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
         if found in rewrites:
             continue  # reported as the change of the annotation (or the file mount) below
         proposed = None if file_mount else decision.new_uri
-        out.findings.append(finding(res, found.severity, found.message, source_path, uri, proposed=proposed))
+        out.findings.append(
+            finding(res, found.severity, found.message, source_path, uri, proposed=proposed, rule=uri_rule(found.code))
+        )
     if decision.has_error or any(f.code == "template" for f in decision.findings):
         return None
     if file_mount:
@@ -194,10 +196,17 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
         segments = tuple(s for s in parsed.segments if s not in ("", "."))
         repaired = uris.format_pvc_uri(parsed.claim, segments)
         new_uri = repaired if repaired != uri else None
-        return _Plan(parsed.claim, "/".join(segments), segments[-1], new_uri, f"source URI repaired to {new_uri!r}")
+        return _Plan(
+            parsed.claim,
+            "/".join(segments),
+            segments[-1],
+            new_uri,
+            f"source URI repaired to {new_uri!r}",
+            uri_rule("repaired-form"),
+        )
     claim, path = injector.split_pvc_uri(decision.new_uri or uri)
     message = rewrites[0].message if rewrites else f"source URI repaired to {decision.new_uri!r}"
-    return _Plan(claim, path, None, decision.new_uri, message)
+    return _Plan(claim, path, None, decision.new_uri, message, FILE_URI.id if rewrites else uri_rule("repaired-form"))
 
 
 def _describe(op_path: Path, value: Any, spec_data: Mapping[str, Any], base: int, mode: str) -> str:
@@ -249,26 +258,19 @@ def check(res: Resource, ctx: Context) -> Outcome:
     uri = pod.source_uri
     uses_pvc = uri is not None and uris.is_pvc_uri(uri)
 
-    if uses_pvc and policy.readOnly != "preserve":
-        want = "true" if policy.readOnly else "false"
-        have = annotations.get(injector.READONLY_ANNOTATION)
-        if have != want:
-            out.changes.append(
-                Change(
-                    (*pod.meta_path, "annotations", injector.READONLY_ANNOTATION),
-                    have,
-                    want,
-                    f"set {injector.READONLY_ANNOTATION}: {want!r} on the pod (readOnly policy)",
-                )
-            )
-        annotations[injector.READONLY_ANNOTATION] = want
+    if uses_pvc:
+        change = read_only_change(pod.meta_path, annotations, policy, " on the pod")
+        if change is not None:
+            out.changes.append(change)
+        if policy.readOnly != "preserve":
+            annotations[injector.READONLY_ANNOTATION] = "true" if policy.readOnly else "false"
 
     # Repairs first, so that their ops address the entries as they are in the input. They are
     # made on a copy; the resource's own data is what they are compared with.
     repaired = plain_copy(dict(pod.spec))
     messages = _repair_file_mounts(res, pod, repaired, ctx, out)
     for op in diff_ops(pod.spec, repaired, pod.spec_path):
-        out.changes.append(Change(op.path, get_path(res.data, op.path), op.value, messages[op.path]))
+        out.changes.append(Change(op.path, get_path(res.data, op.path), op.value, messages[op.path], FILE_SUBPATH.id))
 
     if not uses_pvc or uri is None:
         return out
@@ -277,7 +279,9 @@ def check(res: Resource, ctx: Context) -> Outcome:
         return out
     source_path = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
     if plan.new_uri is not None:
-        out.changes.append(Change(source_path, uri, plan.new_uri, plan.message, original_uri=True))
+        out.changes.append(Change(source_path, uri, plan.new_uri, plan.message, plan.rule, original_uri=True))
+    if not ctx.active(res, INJECTION.id):
+        return out
     try:
         injected = injector.inject_pvc(
             repaired,
@@ -297,6 +301,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                 f"{err}: KServe's webhook rejects this pod; the container serving the model must be "
                 f"named {injector.KSERVE_CONTAINER!r} (or {injector.WORKER_CONTAINER!r})",
                 (*pod.spec_path, "containers"),
+                rule=NO_CONTAINER.id,
             )
         )
         return out
@@ -304,5 +309,5 @@ def check(res: Resource, ctx: Context) -> Outcome:
     for op in diff_ops(repaired, injected, pod.spec_path):
         current = None if isinstance(op, Append) else get_path(res.data, op.path)
         message = _describe(op.path, op.value, injected, base, policy.mountMode)
-        out.changes.append(Change(op.path, current, op.value, message, append=isinstance(op, Append)))
+        out.changes.append(Change(op.path, current, op.value, message, INJECTION.id, append=isinstance(op, Append)))
     return out

@@ -18,8 +18,12 @@ An LLMInferenceService (``spec.model.uri`` and ``pvc://`` LoRA adapters) is a us
 ``spec.replicas`` (default 1; doubled with ``spec.worker``, multi-node, where each replica is a
 leader and at least one worker pod) plus ``spec.prefill.replicas`` when ``spec.prefill`` is set, plus
 ``spec.router.scheduler.replicas`` (default 1) scheduler pods when the scheduler template has a
-``tokenizer`` container: from KServe 0.20 (``scheduler.go``, ``isUsingTokenizerSidecar``) those pods
-mount the model at ``/mnt/models/base`` too. A tokenizer that only an LLMInferenceServiceConfig
+``tokenizer`` container: from KServe 0.18 (#5121, ``scheduler.go``, ``isUsingTokenizerSidecar``) those
+pods mount the model at ``/mnt/models/base`` too; from 0.21 (#5712, inferred) one more pod, the
+standalone ``<name>-tokenizer`` Deployment, when ``spec.router.scheduler.tokenizer`` is set or the
+scheduler config names a ``token-producer`` or ``precise-prefix-cache-scorer`` plugin. KV-cache
+offloading claims (``kvCacheOffloading.secondary[*].fileSystem.pvc.ref``, 0.20, #5740) are mounted
+**writable** in every main, leader, worker and prefill pod. A tokenizer that only an LLMInferenceServiceConfig
 preset adds is not seen at render time. KServe mounts these claims read-only, whatever the
 annotation says.
 
@@ -31,33 +35,68 @@ with read-only mounts, serves any number of replicas. Nothing is changed; only r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from krm_fn import injector, uris
+from krm_fn import injector, kinds, uris
+from krm_fn.kinds import count
+from krm_fn.kserve_facts import Feature, holds
 from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import Resource, mapping
-from krm_fn.results import Field, Result
-from krm_fn.rules import Context, Outcome, inferenceservice, kserve_in, pods
+from krm_fn.rulekit import Context, Outcome, RuleDoc, finding, read_only
 
-PVC_KIND = ("", "PersistentVolumeClaim")
-ISVC_KIND = (inferenceservice.GROUP, "InferenceService")
-LLMISVC_KIND = (inferenceservice.GROUP, "LLMInferenceService")
 #: Claims are read for the bundle (every PVC); users are checked when they can name a claim.
-KINDS = {PVC_KIND, ISVC_KIND, LLMISVC_KIND, *pods.KINDS}
-MARKERS = {**pods.MARKERS, ISVC_KIND[1]: ("pvc://",), LLMISVC_KIND[1]: ("pvc://",)}
+KINDS = {kinds.PVC, kinds.ISVC, kinds.LLMISVC, *kinds.POD_KINDS}
+MARKERS = {
+    **{kind: ("pvc://", "persistentVolumeClaim") for _, kind in kinds.POD_KINDS},
+    kinds.ISVC[1]: ("pvc://",),
+    kinds.LLMISVC[1]: ("pvc://", "kvCacheOffloading"),
+}
 
 RWO, RWOP, ROX, RWX = "ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"
+#: Scheduler config plugins that make KServe create the standalone tokenizer Deployment (tokenizer.go).
+TOKENIZER_PLUGINS = ("token-producer", "precise-prefix-cache-scorer")
 
-#: Where the replica count of each workload kind is, and its default.
-REPLICAS: dict[str, Path] = {
-    "Deployment": ("spec", "replicas"),
-    "StatefulSet": ("spec", "replicas"),
-    "ReplicaSet": ("spec", "replicas"),
-    "Job": ("spec", "parallelism"),
-    "CronJob": ("spec", "jobTemplate", "spec", "parallelism"),
-}
+_LLM_FACTS = (Feature.TOKENIZER_SIDECAR, Feature.TOKENIZER_DEPLOYMENT, Feature.KV_CACHE_OFFLOADING)
+RWO_REPLICAS = RuleDoc(
+    "pvc-rwo-replicas",
+    "warning",
+    False,
+    "A ReadWriteOnce claim of the bundle used by more than one pod (workload `replicas`, InferenceService "
+    "`minReplicas`, LLMInferenceService pods including the tokenizer and KV-cache mounts): every pod must run on the "
+    "one node that has the volume attached (Multi-Attach errors otherwise).",
+    "Use a ReadOnlyMany or ReadWriteMany claim, or one replica.",
+    facts=_LLM_FACTS,
+)
+RWOP_REPLICAS = RuleDoc(
+    "pvc-rwop-replicas",
+    "error",
+    False,
+    "A ReadWriteOncePod claim used by more than one pod: only one pod can ever mount it; the others stay Pending.",
+    "Use one replica or a ReadOnlyMany/ReadWriteMany claim.",
+    facts=_LLM_FACTS,
+)
+ROX_WRITABLE = RuleDoc(
+    "pvc-read-only-many-writable",
+    "error",
+    False,
+    'A claim that is only ReadOnlyMany while it is mounted writable (`storage.kserve.io/readonly: "false"`, or a '
+    "KV-cache offloading claim, which KServe always mounts writable).",
+    "Mount it read-only or use a writable claim.",
+    facts=(Feature.KV_CACHE_OFFLOADING,),
+)
+OTHER_NAMESPACE = RuleDoc(
+    "pvc-other-namespace",
+    "error",
+    False,
+    "A claim that the bundle has only in another namespace than its user: a pod mounts claims of its own namespace "
+    "only, so it stays Pending.",
+    "Create the claim in the user's namespace, or move the user.",
+    source="Kubernetes: a pod's persistentVolumeClaim volumes are in its own namespace",
+)
+RULE_DOCS = (RWO_REPLICAS, RWOP_REPLICAS, ROX_WRITABLE, OTHER_NAMESPACE)
 
 
 @dataclass(frozen=True)
@@ -72,33 +111,21 @@ class Use:
     who: str
 
 
-def _effective_readonly(annotations: Mapping[str, Any], ctx: Context) -> bool:
-    """KServe's read-only flag after the ``readOnly`` policy has set the annotation."""
-    if ctx.spec.readOnly != "preserve":
-        return bool(ctx.spec.readOnly)
-    value = annotations.get(injector.READONLY_ANNOTATION)
-    return injector.is_read_only({injector.READONLY_ANNOTATION: value} if isinstance(value, str) else {})
-
-
-def _count(value: Any) -> int:
-    """A replica count as written; anything but a non-negative int (a template) counts as 1."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 1
-
-
 def _workload_uses(res: Resource, ctx: Context) -> Iterator[Use]:
-    pod = pods.pod_view(res)
+    pod = kinds.pod_view(res)
     if pod is None:
         return
-    if res.kind == "DaemonSet":
+    where_replicas = kinds.POD_KINDS[(res.group, res.kind)].replicas
+    if where_replicas is None:
         replicas: int | None = None
         replicas_path: Path = ("spec",)
-    elif res.kind in REPLICAS:
-        replicas_path = REPLICAS[res.kind]
+    elif where_replicas:
+        replicas_path = where_replicas
         value = get_path(res.data, replicas_path)
-        replicas = 1 if value is None else _count(value)
+        replicas = 1 if value is None else count(value)
     else:
         replicas, replicas_path = 1, ()
-    writable = not _effective_readonly(pod.annotations, ctx)
+    writable = not read_only(pod.annotations, ctx.spec)
     who = f"{res.kind} {res.name!r}"
     seen: set[str] = set()
     uri = pod.source_uri
@@ -119,9 +146,9 @@ def _workload_uses(res: Resource, ctx: Context) -> Iterator[Use]:
 
 
 def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
-    writable = not _effective_readonly(res.annotations, ctx)
+    writable = not read_only(res.annotations, ctx.spec)
     seen: set[tuple[Path, str]] = set()
-    for fld in inferenceservice.uri_fields(res):
+    for fld in kinds.uri_fields(res):
         parsed = uris.parse_pvc_uri(fld.value)
         if parsed is None or not parsed.claim:
             continue
@@ -130,26 +157,36 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
             continue
         seen.add((base, parsed.claim))
         component = mapping(get_path(res.data, base))
-        replicas = _count(component.get("minReplicas")) if "minReplicas" in component else 1
+        replicas = count(component.get("minReplicas")) if "minReplicas" in component else 1
         who = f"InferenceService {res.name!r} {format_path(base)}"
         yield Use(parsed.claim, replicas, (*base, "minReplicas"), writable, fld.path, who)
 
 
 def _scheduler_pods(spec: Mapping[str, Any], ctx: Context) -> int:
-    """Scheduler pods that mount the model: with a ``tokenizer`` sidecar, from KServe 0.20."""
+    """Scheduler pods that mount the model: with a ``tokenizer`` sidecar, from KServe 0.18 (#5121)."""
     scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
     containers = mapping(scheduler.get("template")).get("containers")
     tokenizer = any(mapping(c).get("name") == "tokenizer" for c in (containers if isinstance(containers, list) else []))
-    if not tokenizer or not kserve_in(ctx.spec, (0, 20)):
+    if not tokenizer or not holds(ctx.spec, Feature.TOKENIZER_SIDECAR):
         return 0
-    return _count(scheduler.get("replicas")) if "replicas" in scheduler else 1
+    return count(scheduler.get("replicas")) if "replicas" in scheduler else 1
 
 
-def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
-    if res.api_version not in inferenceservice.LLM_VERSIONS:
-        return
-    spec = mapping(res.data.get("spec"))
-    replicas = _count(spec.get("replicas")) if "replicas" in spec else 1
+def _tokenizer_deployment(spec: Mapping[str, Any], ctx: Context) -> bool:
+    """The standalone ``<name>-tokenizer`` Deployment (1 replica, #5712, 0.21 inferred): mounts the model."""
+    if not holds(ctx.spec, Feature.TOKENIZER_DEPLOYMENT):
+        return False
+    scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
+    if scheduler.get("tokenizer") is not None:
+        return True
+    config = scheduler.get("config")
+    text = config if isinstance(config, str) else json.dumps(config, default=str) if config is not None else ""
+    return any(plugin in text for plugin in TOKENIZER_PLUGINS)
+
+
+def _workload_pods(spec: Mapping[str, Any]) -> tuple[int, list[str]]:
+    """The main, leader, worker and prefill pods of an LLMInferenceService, and how they were counted."""
+    replicas = count(spec.get("replicas")) if "replicas" in spec else 1
     parts = ["spec.replicas"]
     if isinstance(spec.get("worker"), Mapping):
         # Multi-node: each replica is a leader pod and at least one worker pod, all mounting the model.
@@ -157,25 +194,52 @@ def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
         parts = ["spec.replicas x (leader + worker, at least)"]
     if isinstance(spec.get("prefill"), Mapping):
         prefill = mapping(spec.get("prefill"))
-        replicas += _count(prefill.get("replicas")) if "replicas" in prefill else 1
+        replicas += count(prefill.get("replicas")) if "replicas" in prefill else 1
         parts.append("spec.prefill")
+    return replicas, parts
+
+
+def _kv_cache_uses(res: Resource, spec: Mapping[str, Any], pods: int, ctx: Context) -> Iterator[Use]:
+    """KV-cache offloading claims: mounted **writable** in every workload pod (SPEC 2B item 6)."""
+    if not holds(ctx.spec, Feature.KV_CACHE_OFFLOADING):
+        return
+    for base in (("spec",), ("spec", "prefill")):
+        secondary = mapping(get_path(spec, (*base[1:], "kvCacheOffloading"))).get("secondary")
+        for i, tier in enumerate(secondary if isinstance(secondary, list) else []):
+            name = mapping(mapping(mapping(mapping(tier).get("fileSystem")).get("pvc")).get("ref")).get("name")
+            if isinstance(name, str) and name:
+                where = (*base, "kvCacheOffloading", "secondary", i, "fileSystem", "pvc", "ref", "name")
+                who = f"LLMInferenceService {res.name!r} (KV-cache offloading at /mnt/kv-cache-{i}, in every pod)"
+                yield Use(name, pods, ("spec", "replicas"), True, where, who)
+
+
+def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
+    if res.api_version not in kinds.LLM_VERSIONS:
+        return
+    spec = mapping(res.data.get("spec"))
+    pods, parts = _workload_pods(spec)
+    replicas = pods
     if scheduler_pods := _scheduler_pods(spec, ctx):
         replicas += scheduler_pods
         parts.append("the scheduler's tokenizer, model at /mnt/models/base")
+    if _tokenizer_deployment(spec, ctx):
+        replicas += 1
+        parts.append(f"the {res.name}-tokenizer Deployment")
     who = f"LLMInferenceService {res.name!r} ({' + '.join(parts)})"
     seen: set[str] = set()
-    for fld in inferenceservice.uri_fields(res):
+    for fld in kinds.uri_fields(res):
         parsed = uris.parse_pvc_uri(fld.value)
         if parsed is None or not parsed.claim or parsed.claim in seen:
             continue
         seen.add(parsed.claim)
         yield Use(parsed.claim, replicas, ("spec", "replicas"), False, fld.path, who)
+    yield from _kv_cache_uses(res, spec, pods, ctx)
 
 
 def _all_claims(ctx: Context) -> dict[str, list[str]]:
     """Every PVC name of the bundle and the namespaces it is in."""
     found: dict[str, list[str]] = {}
-    for r in ctx.by_kind.get(PVC_KIND, ()):
+    for r in ctx.by_kind.get(kinds.PVC, ()):
         if r.api_version == "v1":
             found.setdefault(r.name, []).append(r.namespace)
     return found
@@ -183,18 +247,20 @@ def _all_claims(ctx: Context) -> dict[str, list[str]]:
 
 def _claims(ctx: Context, namespace: str) -> dict[str, Mapping[str, Any]]:
     """The PVCs of the bundle in ``namespace``, by name."""
-    return {r.name: r.data for r in ctx.by_kind.get(PVC_KIND, ()) if r.namespace == namespace and r.api_version == "v1"}
+    return {
+        r.name: r.data for r in ctx.by_kind.get(kinds.PVC, ()) if r.namespace == namespace and r.api_version == "v1"
+    }
 
 
 def check(res: Resource, ctx: Context) -> Outcome:
     """Cross-check one claim user against the bundle's PVCs (a PVC itself yields nothing)."""
     out = Outcome()
-    if (res.group, res.kind) == PVC_KIND:
+    if (res.group, res.kind) == kinds.PVC:
         return out
     kind = (res.group, res.kind)
-    if kind == ISVC_KIND:
+    if kind == kinds.ISVC:
         uses = _isvc_uses(res, ctx)
-    elif kind == LLMISVC_KIND:
+    elif kind == kinds.LLMISVC:
         uses = _llm_uses(res, ctx)
     else:
         uses = _workload_uses(res, ctx)
@@ -219,6 +285,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                         f"stays Pending; create the claim in {here} or move {res.kind} {res.name!r} to "
                         f"{elsewhere[0]}",
                         use.where,
+                        rule=OTHER_NAMESPACE.id,
                     )
                 )
             continue
@@ -241,6 +308,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
                         "mount it, the others stay Pending; use one replica or a ReadOnlyMany/ReadWriteMany claim",
                         path,
                         current,
+                        rule=RWOP_REPLICAS.id,
                     )
                 )
             elif RWO in modes:
@@ -252,20 +320,23 @@ def check(res: Resource, ctx: Context) -> Outcome:
                         "the one node that has the volume attached; use a ReadOnlyMany or ReadWriteMany claim",
                         path,
                         current,
+                        rule=RWO_REPLICAS.id,
                     )
                 )
         if use.writable and modes <= {ROX}:
+            how = (
+                "(KServe mounts KV-cache offloading claims writable)"
+                if "kvCacheOffloading" in use.where
+                else f'({injector.READONLY_ANNOTATION}: "false")'
+            )
             out.findings.append(
                 finding(
                     res,
                     "error",
                     f"claim {use.claim!r} is only ReadOnlyMany, but {use.who} mounts it writable "
-                    f'({injector.READONLY_ANNOTATION}: "false"); mount it read-only or use a writable claim',
+                    f"{how}; mount it read-only or use a writable claim",
                     use.where,
+                    rule=ROX_WRITABLE.id,
                 )
             )
     return out
-
-
-def finding(res: Resource, severity: uris.Severity, message: str, path: Path, current: Any = None) -> Result:
-    return Result(message, severity, res.ref, Field(format_path(path), current), res.file)
