@@ -373,7 +373,7 @@ def _fix(opts: _Options, diff: bool) -> int:
             return EXIT_ERRORS
         paths = opts.paths or (".",)
         found = discover(paths, opts.excludes)
-        planned = plan(_sources(found), spec, found.skipped)
+        planned = plan(_sources(found), spec, found.skipped, notes=found.notes, allow_empty=opts.allow_empty)
         if diff:
             write_stdout(unified_diff(planned.fixes))
         else:
@@ -393,8 +393,9 @@ def _fix(opts: _Options, diff: bool) -> int:
     if opts.list_skipped:
         for skipped in rendered.skipped:
             say(f"skipped {skipped.describe()}")
-    show(findings_of(results, rendered.suppressed), opts.output, opts.quiet)
-    remaining = any(r.severity == "error" for r in results)
+    show(findings_of(results, rendered.suppressed), opts.output, opts.quiet, opts.results_file)
+    failing = ("error", "warning") if opts.fail_on == "warning" else ("error",)
+    remaining = any(r.severity in failing for r in results)
     return EXIT_ERRORS if remaining or (diff and planned.fixes) else EXIT_OK
 
 

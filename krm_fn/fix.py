@@ -61,12 +61,20 @@ def fix_policy(spec: PolicySpec) -> PolicySpec:
     return spec.model_copy(update=update)
 
 
-def plan(sources: Sequence[Source], spec: PolicySpec, skipped: Sequence[Skipped] = ()) -> Plan:
+def plan(
+    sources: Sequence[Source],
+    spec: PolicySpec,
+    skipped: Sequence[Skipped] = (),
+    *,
+    notes: Sequence[Result] = (),
+    allow_empty: bool = False,
+) -> Plan:
     """Render ``sources`` with :func:`fix_policy` and turn the edits into new file bytes.
 
-    InputError (exit 2) as for render: a limit, a file that is not text, nothing readable.
+    InputError (exit 2) as for render: a limit, a file that is not text, nothing readable, no
+    resource at all (unless ``allow_empty``). ``notes`` are discovery's (a Helm chart not read).
     """
-    rendered = run_render(sources, fix_policy(spec), skipped=skipped)
+    rendered = run_render(sources, fix_policy(spec), skipped=skipped, notes=notes, allow_empty=allow_empty)
     fixes, findings = new_files(sources, rendered.changed)
     return Plan(rendered, fixes, findings)
 

@@ -6,6 +6,7 @@ The command runs in-process here (``cli.main`` with arguments); the golden cases
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -287,3 +288,33 @@ def test_help_and_version(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     code, out, _ = run(capsysbinary, "fix", "--version")
     assert code == 0
     assert out.startswith(b"kserve-pvc-fn, version ")
+
+
+def test_fix_fails_on_warnings_when_asked_and_writes_a_results_file(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """``--fail-on warning`` counts what a rule cannot fix at warning level too; ``--results-file``
+    gets the ``-o`` format while stderr keeps the human output (SPEC 5.2, 5.3)."""
+    (tmp_path / "isvc.yaml").write_text(ISVC.replace(FILE_URI, "pvc://store/iris/model.bst"))  # sklearn + .bst
+    code, _, _ = run(capsysbinary, "fix", str(tmp_path))
+    assert code == 0  # fixed; what is left is a warning
+    (tmp_path / "isvc.yaml").write_text(ISVC.replace(FILE_URI, "pvc://store/iris/model.bst"))
+    results = tmp_path / "results.json"
+    code, _, err = run(
+        capsysbinary, "fix", "--fail-on", "warning", "-o", "json", "--results-file", str(results), str(tmp_path)
+    )
+    assert code == 1
+    assert "warning" in err
+    assert any(r["severity"] == "warning" for r in json.loads(results.read_text()))
+
+
+def test_fix_names_a_helm_chart_it_did_not_read(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (chart / "templates" / "isvc.yaml").write_text("{{ .Values.x }}\n")
+    (tmp_path / "isvc.yaml").write_text(ISVC)
+    code, _, err = run(capsysbinary, "fix", str(tmp_path))
+    assert code == 0
+    assert "a Helm chart: its templates were not read or checked" in err
+    assert (tmp_path / "isvc.yaml").read_text() == FIXED
