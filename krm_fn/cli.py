@@ -51,18 +51,21 @@ def _tell(results: Sequence[Result], exit_code: int, earlier: Sequence[Any] = ()
     On a terminal they are shown for a person. Otherwise (kpt prints the ResourceList's results
     itself, and would show them twice; ``KSERVE_PVC_FN_TABLE=0``) one line names the first error.
     An error result of an earlier function in the input is named too: it is why the exit code is
-    1 when none of ours is an error.
+    1 when none of ours is an error. The report module is imported only when something is said:
+    a clean run under an orchestrator, the usual case, does not pay for it (SPEC 7's cold start).
     """
-    from krm_fn import report
-
     prior = [r for r in earlier if isinstance(r, dict) and r.get("severity") == "error"]
-    if prior:
-        more = f" (and {len(prior) - 1} more)" if len(prior) > 1 else ""
-        say(f"kserve-pvc-fn: an earlier function reported: {report.escape(str(prior[0].get('message', '')))}{more}")
     asked = os.environ.get(TABLE_ENV, "").strip()
     logged = os.environ.get(LOG_ENV, "").strip().lower() == "true"
     problems = [r for r in results if r.severity in ("error", "warning")]
     errors = [r for r in problems if r.severity == "error"]
+    if not prior and not problems:
+        return
+    from krm_fn import report
+
+    if prior:
+        more = f" (and {len(prior) - 1} more)" if len(prior) > 1 else ""
+        say(f"kserve-pvc-fn: an earlier function reported: {report.escape(str(prior[0].get('message', '')))}{more}")
     if asked == "1" or (asked != "0" and logged):
         for r in problems:
             say(report.one_line(r))

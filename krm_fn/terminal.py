@@ -12,10 +12,13 @@ import os
 import signal
 import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from krm_fn.formats import Findings
 from krm_fn.results import EXIT_NOT_A_RESOURCE_LIST, Result
 from krm_fn.source import InputError
+
+if TYPE_CHECKING:
+    from krm_fn.formats import Findings
 
 _CHUNK = 2**20  # bytes asked of stdin at a time
 #: The signals that end a run with one line on stderr (exit 128 + the signal's number).
@@ -64,7 +67,7 @@ def show(
     InputError when the file cannot be written.
     """
     from krm_fn import report
-    from krm_fn.formats import write
+    from krm_fn.formats import Findings, write
 
     findings = results if isinstance(results, Findings) else Findings(results)
     if results_file is not None:
