@@ -11,21 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from samples import CLEAN_ENV, ISVC
 
 from krm_fn.discovery import Found, KustomizePart, discover
 from krm_fn.limits import Limits
 
-ISVC = """\
-apiVersion: serving.kserve.io/v1beta1
-kind: InferenceService
-metadata:
-  name: {name}
-spec:
-  predictor:
-    sklearn:
-      storageUri: pvc://store/{name}/model.joblib
-"""
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("KSERVE_PVC_FN_") and k != "COLUMNS"}
+ENV = CLEAN_ENV
 FN = f'"{sys.executable}" -m krm_fn'
 
 

@@ -16,22 +16,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from samples import CLEAN_ENV, ISVC
 
 from krm_fn.limits import LimitError
 from krm_fn.reading import CHUNK, NotRegular, read_bounded, read_file
 from krm_fn.source import InputError
 
-ISVC = """\
-apiVersion: serving.kserve.io/v1beta1
-kind: InferenceService
-metadata:
-  name: {name}
-spec:
-  predictor:
-    sklearn:
-      storageUri: pvc://store/{name}/model.joblib
-"""
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("KSERVE_PVC_FN_") and k != "COLUMNS"}
+ENV = CLEAN_ENV
 
 
 class Endless:

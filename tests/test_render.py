@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from samples import ISVC
 
 from krm_fn.config import PolicySpec
 from krm_fn.discovery import discover
@@ -20,16 +21,6 @@ from krm_fn.ignores import matches
 from krm_fn.limits import Limits
 from krm_fn.render import STDIN, Source, run_render
 
-ISVC = """\
-apiVersion: serving.kserve.io/v1beta1
-kind: InferenceService
-metadata:
-  name: {name}
-spec:
-  predictor:
-    sklearn:
-      storageUri: pvc://store/{name}/model.joblib
-"""
 ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "KSERVE_PVC_FN_TABLE")}
 FN = f'"{sys.executable}" -m krm_fn'
 
