@@ -112,10 +112,10 @@ fuzz: $(STAMP)
 	mkdir -p $(VENV)/fuzz-corpus $(VENV)/fuzz-findings
 	$(PY) fuzz/fuzz_reader.py $(VENV)/fuzz-corpus fuzz/corpus -max_total_time=$${FUZZ_SECONDS:-300} -rss_limit_mb=2048 -timeout=30 -artifact_prefix=$(VENV)/fuzz-findings/
 
-## mutation: mutmut on uris, injector, textedit and rules/storage_uris against the in-process suite
+## mutation: mutmut on uris (with pvc_uri, model_files), injector, textedit and rules/storage_uris against the in-process suite
 ## (not in CI; [tool.mutmut] in pyproject.toml). MUTATION_MODULES picks modules, one run each;
 ## MUTATION_SECONDS (default 1800) bounds each run. Results: bench/MUTATION.md.
-MUTATION_MODULES ?= krm_fn.rules.storage_uris krm_fn.uris krm_fn.injector krm_fn.textedit
+MUTATION_MODULES ?= krm_fn.rules.storage_uris krm_fn.uris krm_fn.pvc_uri krm_fn.model_files krm_fn.injector krm_fn.textedit
 mutation: $(STAMP)
 	$(PY) -m pip install --quiet --require-hashes -r requirements/mutation.txt
 	for module in $(MUTATION_MODULES); do \

@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from krm_fn.identity import API_VERSION, KIND
 from krm_fn.kserve_facts import NEWEST_TEXT
+from krm_fn.model_files import DEFAULT_FILE_EXTENSIONS
 from krm_fn.results import Field as ResultField
 from krm_fn.results import ResourceRef, Result
 from krm_fn.rules import BY_ID
 from krm_fn.settings import fold_rules as _fold_rules
 from krm_fn.settings import from_configmap_value as _from_configmap_value
-from krm_fn.uris import DEFAULT_FILE_EXTENSIONS
 
 #: Every rule id (``docs/rules.md``): the keys ``spec.rules`` accepts.
 RuleId: Any = Literal[tuple(BY_ID)]

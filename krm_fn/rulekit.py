@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from krm_fn.injector import READONLY_ANNOTATION
 from krm_fn.kserve_facts import Feature
+from krm_fn.model_files import PathType
 from krm_fn.ops import Path, format_path
 from krm_fn.resource import ANNOTATION_PREFIX, PATH_TYPE_ANNOTATION, Resource
 from krm_fn.results import Field, Result, Severity
-from krm_fn.uris import PathType
 
 if TYPE_CHECKING:
     from krm_fn.config import PolicySpec
@@ -294,7 +294,7 @@ URI_TEMPLATE = RuleDoc(
     source="SPEC 3.3",
 )
 
-#: The rule id of each :class:`krm_fn.uris.Finding` code.
+#: The rule id of each :class:`krm_fn.pvc_uri.Finding` code.
 URI_RULES: dict[str, RuleDoc] = {
     "file-uri": FILE_URI,
     "archive-direct": ARCHIVE_DIRECT,

@@ -8,11 +8,6 @@ for "leave it byte for byte") and the findings to turn into KRM results. Field p
 
 Decisions taken where the specification leaves room:
 
-* **Parsing** is KServe's ``ParsePvcURI``: strip ``pvc://``, split on ``/``, the first segment
-  is the claim, the rest joined by ``/`` is the sub-path, with no cleaning. :class:`PvcUri`
-  keeps one trailing ``/`` apart (``trailing_slash``) so ``path`` is KServe's sub-path without
-  it, and ``segments`` keeps the raw segments (``pvc://c//`` and ``pvc://c/`` have the same
-  ``path`` but different ``segments``).
 * **Order of checks** in :func:`decide`: not ``pvc://`` (leading whitespace allowed) -> nothing;
   careless characters -> one error each (``control-char`` for C0/C1 controls and NUL, ``query``
   for ``?``, ``fragment`` for ``#``), nothing else; template placeholder -> one ``template``
@@ -21,14 +16,6 @@ Decisions taken where the specification leaves room:
   check is skipped, the placeholder kept byte for byte; unrepairable form -> one error per
   problem (``no-claim``; otherwise ``bad-claim`` and/or ``dotdot``); repairable form (empty and
   ``.`` segments, surrounding whitespace: ``repaired-form``); then the file rule.
-* **Claim names** are checked with Kubernetes' own ``IsDNS1123Subdomain`` (at most 253
-  characters; dot-separated labels of lowercase alphanumerics and ``-``, each starting and
-  ending with an alphanumeric). That is a little stricter than "alnum, ``-`` and ``.``, starting
-  and ending alnum" (``a.-b`` and ``a..b`` are rejected), and it is what the API server applies
-  to PVC names, so such a claim can never exist.
-* **Form repair** drops interior empty segments and ``.`` segments. One trailing ``/`` is kept.
-  A path that ended in ``.`` (``pvc://c/a/.``) named a directory explicitly, so the repaired URI
-  ends in ``/`` (``pvc://c/a/``) and is not later mistaken for a file.
 * **Errors never change anything**: whenever a decision carries an ``error`` finding,
   ``new_uri`` is ``None``. A form repair found together with such an error (an archive in direct
   mode, ``fileUris: error``) is still reported as a warning, worded as a proposal, with the repaired URI as its
@@ -73,126 +60,41 @@ Decisions taken where the specification leaves room:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, Literal
 
+from krm_fn.model_files import (
+    ARCHIVE_EXTENSIONS,
+    SERVER_MODEL_EXTENSIONS,
+    TRITON_LAYOUT_EXTENSIONS,
+    PathType,
+    file_extension,
+    is_file_path,
+)
+from krm_fn.pvc_uri import (
+    Finding,
+    careless,
+    form_errors,
+    format_pvc_uri,
+    has_template,
+    parse_pvc_uri,
+    template_in_claim_only,
+)
+
 __all__ = [
-    "ARCHIVE_EXTENSIONS",
-    "DEFAULT_FILE_EXTENSIONS",
-    "PVC_URI_PREFIX",
-    "SERVER_MODEL_EXTENSIONS",
     "FileUris",
-    "Finding",
     "MountMode",
-    "PathType",
-    "PvcUri",
-    "Severity",
     "UriDecision",
     "decide",
-    "file_extension",
-    "format_pvc_uri",
-    "has_template",
-    "is_dns1123_label",
-    "is_file_path",
-    "is_pvc_uri",
-    "is_valid_claim_name",
-    "parse_pvc_uri",
-    "template_in_claim_only",
 ]
 
-Severity = Literal["info", "warning", "error"]
-PathType = Literal["file", "directory"]
 FileUris = Literal["directory", "file-mount", "error", "ignore"]
 MountMode = Literal["direct", "copy"]
 
-PVC_URI_PREFIX: Final = "pvc://"
-
-DEFAULT_FILE_EXTENSIONS: Final[tuple[str, ...]] = (
-    ".joblib",
-    ".pkl",
-    ".pickle",
-    ".bst",
-    ".json",
-    ".ubj",
-    ".model",
-    ".txt",
-    ".pmml",
-    ".onnx",
-    ".pt",
-    ".pth",
-    ".mar",
-    ".safetensors",
-    ".h5",
-    ".keras",
-    ".pb",
-    ".tflite",
-    ".pdmodel",
-    ".pdiparams",
-    ".plan",
-    ".bin",
-    ".zip",
-    ".tar",
-    ".tar.gz",
-    ".tgz",
-)
-
-ARCHIVE_EXTENSIONS: Final[tuple[str, ...]] = (".zip", ".tar", ".tar.gz", ".tgz")
-
-#: Model servers that list the model directory and need exactly one file with one of these
-#: extensions (SPEC 2).
-SERVER_MODEL_EXTENSIONS: Final[dict[str, tuple[str, ...]]] = {
-    "sklearn": (".joblib", ".pkl", ".pickle"),
-    "xgboost": (".bst", ".json", ".ubj"),
-    "lightgbm": (".bst",),
-    "pmml": (".pmml",),
-}
-
-_TEMPLATE_MARKERS: Final = ("${", "$(", "{{")
-_DNS1123_LABEL: Final = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(?:\.{_DNS1123_LABEL})*")
-_DNS1123_SUBDOMAIN_MAX: Final = 253
-_DNS1123_LABEL_RE: Final = re.compile(_DNS1123_LABEL)
-_DNS1123_LABEL_MAX: Final = 63
 _DIGITS: Final = re.compile(r"[0-9]+")
 _TORCHSERVE_STORE: Final = "model-store"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One observation about a URI, to be reported as a KRM result by the caller.
-
-    ``proposed`` is the URI the user should write when it differs from the decision's
-    ``new_uri``: the repaired form that an error kept from being applied, or the model root that
-    ``fileUris: error`` refused to rewrite to. ``None`` means "the decision's ``new_uri``".
-    """
-
-    severity: Severity
-    code: str
-    message: str
-    proposed: str | None = None
-
-
-@dataclass(frozen=True)
-class PvcUri:
-    """A parsed ``pvc://`` URI.
-
-    ``path`` is KServe's sub-path with one trailing ``/`` removed (recorded in
-    ``trailing_slash``); ``""`` is the claim root. For a well-formed URI it has no leading or
-    trailing slash. ``segments`` are the raw path segments (empty for the claim root); when not
-    given they are derived from ``path``.
-    """
-
-    claim: str
-    path: str
-    trailing_slash: bool
-    segments: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.segments and self.path:
-            object.__setattr__(self, "segments", tuple(self.path.split("/")))
 
 
 @dataclass(frozen=True)
@@ -206,123 +108,6 @@ class UriDecision:
     def has_error(self) -> bool:
         """Whether any finding is an error (then ``new_uri`` is always ``None``)."""
         return any(f.severity == "error" for f in self.findings)
-
-
-def is_pvc_uri(value: object) -> bool:
-    """Return whether ``value`` is a string starting with ``pvc://`` (case-sensitive, as KServe).
-
-    Leading whitespace is allowed: a careless ``" pvc://c/m"`` is still meant as a claim URI, and
-    :func:`decide` reports and repairs it.
-    """
-    return isinstance(value, str) and value.lstrip().startswith(PVC_URI_PREFIX)
-
-
-def parse_pvc_uri(uri: str) -> PvcUri | None:
-    """Parse ``uri`` the way KServe does; return ``None`` if it is not a ``pvc://`` URI.
-
-    No cleaning is done: ``pvc://c//a`` has the path ``/a`` (KServe's absolute sub-path) and
-    ``pvc://`` an empty claim. Use :func:`decide` to judge the result.
-    """
-    if not is_pvc_uri(uri):
-        return None
-    claim, *rest = uri.strip()[len(PVC_URI_PREFIX) :].split("/")
-    trailing_slash = bool(rest) and rest[-1] == ""
-    segments = tuple(rest[:-1] if trailing_slash else rest)
-    return PvcUri(
-        claim=claim,
-        path="/".join(segments),
-        trailing_slash=trailing_slash,
-        segments=segments,
-    )
-
-
-def format_pvc_uri(claim: str, segments: Sequence[str], trailing_slash: bool = False) -> str:
-    """Build ``pvc://<claim>/<segments...>`` with an optional trailing ``/``."""
-    uri = PVC_URI_PREFIX + claim + "".join("/" + s for s in segments)
-    return uri + "/" if trailing_slash else uri
-
-
-def has_template(uri: str) -> bool:
-    """Return whether ``uri`` holds an unexpanded template placeholder (``${``, ``$(``, ``{{``)."""
-    return any(marker in uri for marker in _TEMPLATE_MARKERS)
-
-
-def template_in_claim_only(uri: str) -> bool:
-    """Whether the only placeholder of a ``pvc://`` URI is its claim (``pvc://${PVC_NAME}/models/m``).
-
-    The path after the claim must then hold no placeholder character at all (``$``, ``{``, ``}``),
-    so that a placeholder with a ``/`` inside is never split into claim and path.
-    """
-    parsed = parse_pvc_uri(uri)
-    if parsed is None or not has_template(parsed.claim):
-        return False
-    return not any(c in parsed.path for c in "${}")
-
-
-def is_dns1123_label(name: str) -> bool:
-    """Kubernetes' ``IsDNS1123Label``: what a volume name must be."""
-    return len(name) <= _DNS1123_LABEL_MAX and _DNS1123_LABEL_RE.fullmatch(name) is not None
-
-
-def is_valid_claim_name(claim: str) -> bool:
-    """Return whether ``claim`` is a DNS-1123 subdomain, i.e. a possible PVC name."""
-    return len(claim) <= _DNS1123_SUBDOMAIN_MAX and _DNS1123_SUBDOMAIN.fullmatch(claim) is not None
-
-
-def _normalize_extensions(extensions: Sequence[str]) -> list[str]:
-    exts = [e.strip().lower() for e in extensions]
-    return [e if e.startswith(".") else "." + e for e in exts if e and e != "."]
-
-
-@functools.lru_cache(maxsize=64)
-def _longest_first(extensions: tuple[str, ...]) -> tuple[str, ...]:
-    """The normalized extensions, longest first; one config asks about thousands of paths."""
-    return tuple(sorted(_normalize_extensions(extensions), key=len, reverse=True))
-
-
-def file_extension(path: str, extensions: Sequence[str]) -> str | None:
-    """Return the longest of ``extensions`` that ends the last segment of ``path``.
-
-    Matching is case-insensitive and on the whole (possibly multi-dot) suffix, so
-    ``model.tar.gz`` gives ``.tar.gz`` when that is configured, never just ``.gz``. The result is
-    the lowercased extension with its leading dot; ``None`` when nothing matches, when ``path``
-    ends in ``/``, or when the segment is nothing but the suffix.
-    """
-    name = path.rsplit("/", 1)[-1].lower()
-    # Longest first: two suffixes of one name with the same length are the same suffix.
-    for ext in _longest_first(tuple(extensions)):
-        if len(name) > len(ext) and name.endswith(ext):
-            return ext
-    return None
-
-
-def is_file_path(
-    path: str,
-    extensions: Sequence[str],
-    path_type: PathType | None = None,
-    trailing_slash: bool = False,
-) -> bool:
-    """Return whether a ``pvc://`` path names a file (SPEC 3.2).
-
-    The claim root (``""``) and a path with a trailing ``/`` (either in ``path`` or via
-    ``trailing_slash``) are always directories. Otherwise ``path_type`` decides when given, and
-    else the last segment must end in one of ``extensions`` (see :func:`file_extension`). Dotted
-    directory names such as ``v1.2`` or ``llama-3.1-70b-instruct`` are therefore directories, and
-    so is ``model.gguf`` with the default list.
-    """
-    if not path or trailing_slash or path.endswith("/"):
-        return False
-    last = path.rsplit("/", 1)[-1]
-    if last in (".", ".."):
-        return False
-    if path_type is not None:
-        return path_type == "file"
-    return file_extension(path, extensions) is not None
-
-
-#: Files that only Triton's layout makes unambiguous (the Python backend's ``model.py``): a ``.py``
-#: path elsewhere may be a script a custom server opens by path, so it is left to the user's list.
-TRITON_LAYOUT_EXTENSIONS: Final[tuple[str, ...]] = (".py",)
 
 
 def _in_triton_layout(framework: str | None, segments: Sequence[str]) -> bool:
@@ -420,60 +205,6 @@ def _server_hints(framework: str | None, file_name: str, new_uri: str, snapshot_
     return hints
 
 
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _careless(uri: str) -> list[Finding]:
-    """Form problems nobody can repair safely: control characters, a query, a fragment (SPEC 3.3).
-
-    KServe takes every character after the claim as part of the subPath, so each of these names a
-    path that does not exist. Surrounding whitespace is not one of them: it is repaired.
-    """
-    body = uri.strip()
-    found: list[Finding] = []
-    if (bad := _CONTROL.search(body)) is not None:
-        what = "a NUL character" if bad.group() == "\x00" else f"the control character {bad.group()!r}"
-        found.append(
-            Finding("error", "control-char", f"{uri!r} holds {what}; KServe would mount a subPath that does not exist.")
-        )
-    for mark, code, name in (("?", "query", "a query ('?')"), ("#", "fragment", "a fragment ('#')")):
-        if mark in body:
-            found.append(
-                Finding(
-                    "error",
-                    code,
-                    f"{uri!r} holds {name}; a pvc:// URI has none, and KServe would mount a subPath that does not "
-                    "exist. Remove it.",
-                )
-            )
-    return found
-
-
-def _form_errors(uri: str, parsed: PvcUri, claim_template: bool) -> list[Finding]:
-    """Unrepairable form problems: no claim, a claim that cannot be a PVC name, a ``..`` segment."""
-    errors: list[Finding] = []
-    if not parsed.claim:
-        errors.append(Finding("error", "no-claim", f"{uri!r} names no claim; use pvc://<claim>/<path>."))
-    elif not claim_template and not is_valid_claim_name(parsed.claim):
-        errors.append(
-            Finding(
-                "error",
-                "bad-claim",
-                f"{uri!r} names the claim {parsed.claim!r}, which is not a valid PVC name "
-                "(a DNS-1123 subdomain: lowercase letters, digits, '-' and '.').",
-            )
-        )
-    if ".." in parsed.segments:
-        errors.append(
-            Finding(
-                "error",
-                "dotdot",
-                f"{uri!r} has a '..' path segment, which Kubernetes rejects in a subPath.",
-            )
-        )
-    return errors
-
-
 def decide(
     uri: str,
     *,
@@ -499,9 +230,9 @@ def decide(
     parsed = parse_pvc_uri(uri)
     if parsed is None:
         return UriDecision(None, ())
-    careless = _careless(uri)
-    if careless:
-        return UriDecision(None, tuple(careless))
+    problems = careless(uri)
+    if problems:
+        return UriDecision(None, tuple(problems))
     claim_template = template_in_claim_only(uri)
     if has_template(uri) and not claim_template:
         return UriDecision(
@@ -516,7 +247,7 @@ def decide(
         )
 
     # Unrepairable form problems: report every one, change nothing.
-    errors = _form_errors(uri, parsed, claim_template)
+    errors = form_errors(uri, parsed, claim_template)
     if errors:
         return UriDecision(None, tuple(errors))
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from krm_fn.uris import DEFAULT_FILE_EXTENSIONS, decide, parse_pvc_uri
+from krm_fn.model_files import DEFAULT_FILE_EXTENSIONS
+from krm_fn.pvc_uri import parse_pvc_uri
+from krm_fn.uris import decide
 
 CLAIM = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?(\.[a-z0-9]{1,5})?", fullmatch=True)
 DIR_SEGMENT = st.one_of(

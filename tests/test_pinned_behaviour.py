@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from krm_fn import injector, uris
+from krm_fn import injector, pvc_uri, uris
 from krm_fn.injector import StorageUri, inject_pvc, inject_pvc_storage_uris
 from krm_fn.krm import run_krm
 from krm_fn.ops import SetValue, apply_ops
@@ -70,9 +70,9 @@ def test_plural_injection_mounts_pvc_entries_after_other_schemes() -> None:
 
 
 def test_a_dns1123_label_may_be_63_characters() -> None:
-    assert uris.is_dns1123_label("a" * 63)
-    assert not uris.is_dns1123_label("a" * 64)
-    assert uris.is_valid_claim_name("a" * 63)
+    assert pvc_uri.is_dns1123_label("a" * 63)
+    assert not pvc_uri.is_dns1123_label("a" * 64)
+    assert pvc_uri.is_valid_claim_name("a" * 63)
 
 
 def _decide(uri: str, framework: str | None) -> uris.UriDecision:

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from krm_fn.injector import StorageUri, inject_pvc_storage_uris, volume_name_from_path
+from krm_fn.pvc_uri import is_dns1123_label
 from krm_fn.rules.storage_uris import common_parent, suggest_mount_path
-from krm_fn.uris import is_dns1123_label
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,23 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from krm_fn.uris import (
-    ARCHIVE_EXTENSIONS,
-    DEFAULT_FILE_EXTENSIONS,
-    FileUris,
-    MountMode,
-    PathType,
-    PvcUri,
-    UriDecision,
-    decide,
-    file_extension,
-    format_pvc_uri,
-    has_template,
-    is_file_path,
-    is_pvc_uri,
-    is_valid_claim_name,
-    parse_pvc_uri,
-)
+from krm_fn.model_files import ARCHIVE_EXTENSIONS, DEFAULT_FILE_EXTENSIONS, PathType, file_extension, is_file_path
+from krm_fn.pvc_uri import PvcUri, format_pvc_uri, has_template, is_pvc_uri, is_valid_claim_name, parse_pvc_uri
+from krm_fn.uris import FileUris, MountMode, UriDecision, decide
 
 DEFAULTS = DEFAULT_FILE_EXTENSIONS
 

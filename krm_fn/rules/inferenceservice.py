@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from krm_fn import kinds, uris
+from krm_fn import kinds, pvc_uri, uris
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.ops import format_path, get_path
 from krm_fn.resource import PATH_TYPE_ANNOTATION, Resource, mapping
@@ -169,7 +169,7 @@ def _validate_components(res: Resource, ctx: Context, out: Outcome) -> None:
 
 def _trained_model(res: Resource, out: Outcome) -> None:
     uri = _str(mapping(mapping(res.data.get("spec")).get("model")).get("storageUri"))
-    if uri is not None and uris.is_pvc_uri(uri):
+    if uri is not None and pvc_uri.is_pvc_uri(uri):
         out.findings.append(
             finding(
                 res,
@@ -237,7 +237,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     file_ignored = ignore_reason(res, FILE_URI.id) is not None
     hinted: set[str] = set()  # a hint nobody can check at render time is said once per resource
     for fld in kinds.uri_fields(res, spec.modelMountPath):
-        if not uris.is_pvc_uri(fld.value):
+        if not pvc_uri.is_pvc_uri(fld.value):
             continue
         if copy_gone and not uses_pvc:
             out.findings.append(

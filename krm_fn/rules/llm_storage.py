@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from krm_fn import injector, kinds, uris
+from krm_fn import injector, kinds, pvc_uri, uris
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.ops import Path
 from krm_fn.resource import Resource, mapping
@@ -116,7 +116,7 @@ def lora_volume_name(name: str) -> str | None:
 
 
 def _pvc(value: Any) -> str | None:
-    return value if isinstance(value, str) and uris.is_pvc_uri(value) and not uris.has_template(value) else None
+    return value if isinstance(value, str) and pvc_uri.is_pvc_uri(value) and not pvc_uri.has_template(value) else None
 
 
 def _as_rendered(res: Resource, uri: str, ctx: Context) -> str:
@@ -268,7 +268,7 @@ def _lora_checks(res: Resource, model: Mapping[str, Any], disabled: bool, ctx: C
                 rule=LORA_MOUNT.id,
             )
         )
-        if raw_names and volume is not None and not uris.is_dns1123_label(volume):
+        if raw_names and volume is not None and not pvc_uri.is_dns1123_label(volume):
             better = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "adapter"
             out.findings.append(
                 finding(

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from krm_fn import injector, kinds, uris
+from krm_fn import injector, kinds, model_files, pvc_uri, uris
 from krm_fn.kinds import PodView, pod_view
 from krm_fn.kserve_facts import Feature
 from krm_fn.ops import Append, Path, diff_ops, format_path, get_path, plain_copy
@@ -114,7 +114,7 @@ def _repair_file_mounts(
                 sub, target = mount.get("subPath"), mount.get("mountPath")
                 if not isinstance(sub, str) or not isinstance(target, str) or not sub:
                     continue
-                if not uris.is_file_path(sub, file_extensions(policy)):
+                if not model_files.is_file_path(sub, file_extensions(policy)):
                     continue
                 parent, _, name = sub.rpartition("/")
                 if target.rstrip("/").rpartition("/")[2] == name:
@@ -124,7 +124,7 @@ def _repair_file_mounts(
                     f"container {container.get('name')!r} mounts the file {sub!r} of volume "
                     f"{mount.get('name')!r} as the directory {target!r}"
                 )
-                archive = uris.file_extension(sub, uris.ARCHIVE_EXTENSIONS)
+                archive = model_files.file_extension(sub, model_files.ARCHIVE_EXTENSIONS)
                 if policy.fileUris == "ignore":
                     continue
                 if policy.fileUris == "error" or archive is not None:
@@ -191,10 +191,10 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
     if decision.has_error or any(f.code == "template" for f in decision.findings):
         return None
     if file_mount:
-        parsed = uris.parse_pvc_uri(uri)
+        parsed = pvc_uri.parse_pvc_uri(uri)
         assert parsed is not None  # decide() saw a pvc:// URI
         segments = tuple(s for s in parsed.segments if s not in ("", "."))
-        repaired = uris.format_pvc_uri(parsed.claim, segments)
+        repaired = pvc_uri.format_pvc_uri(parsed.claim, segments)
         new_uri = repaired if repaired != uri else None
         return _Plan(
             parsed.claim,
@@ -256,7 +256,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
     policy = ctx.spec
     annotations = {k: v for k, v in pod.annotations.items() if isinstance(k, str) and isinstance(v, str)}
     uri = pod.source_uri
-    uses_pvc = uri is not None and uris.is_pvc_uri(uri)
+    uses_pvc = uri is not None and pvc_uri.is_pvc_uri(uri)
 
     if uses_pvc:
         change = read_only_change(pod.meta_path, annotations, policy, " on the pod")

@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from krm_fn import injector, kinds, uris
+from krm_fn import injector, kinds, pvc_uri
 from krm_fn.kinds import count
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.ops import Path, format_path, get_path
@@ -129,7 +129,7 @@ def _workload_uses(res: Resource, ctx: Context) -> Iterator[Use]:
     who = f"{res.kind} {res.name!r}"
     seen: set[str] = set()
     uri = pod.source_uri
-    if uri is not None and uris.is_pvc_uri(uri):
+    if uri is not None and pvc_uri.is_pvc_uri(uri):
         claim = injector.split_pvc_uri(uri)[0]
         seen.add(claim)
         where = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
@@ -149,7 +149,7 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
     writable = not read_only(res.annotations, ctx.spec)
     seen: set[tuple[Path, str]] = set()
     for fld in kinds.uri_fields(res):
-        parsed = uris.parse_pvc_uri(fld.value)
+        parsed = pvc_uri.parse_pvc_uri(fld.value)
         if parsed is None or not parsed.claim:
             continue
         base = fld.path[:2] if fld.path[1] != "canary" else fld.path[:4]
@@ -228,7 +228,7 @@ def _llm_uses(res: Resource, ctx: Context) -> Iterator[Use]:
     who = f"LLMInferenceService {res.name!r} ({' + '.join(parts)})"
     seen: set[str] = set()
     for fld in kinds.uri_fields(res):
-        parsed = uris.parse_pvc_uri(fld.value)
+        parsed = pvc_uri.parse_pvc_uri(fld.value)
         if parsed is None or not parsed.claim or parsed.claim in seen:
             continue
         seen.add(parsed.claim)

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from krm_fn import kinds, uris
+from krm_fn import kinds, pvc_uri
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.resource import Resource, mapping
 from krm_fn.rulekit import Context, Outcome, RuleDoc, finding
@@ -122,7 +122,7 @@ def _plural_problem(name: str, container: Mapping[str, Any], res: Resource) -> s
     if not isinstance(entries, list) or not entries:
         return None
     first = mapping(entries[0]).get("uri")
-    if not isinstance(first, str) or not uris.is_pvc_uri(first) or uris.has_template(first):
+    if not isinstance(first, str) or not pvc_uri.is_pvc_uri(first) or pvc_uri.has_template(first):
         return None
     problem = _problem(name, container, first)
     if problem is not None:
@@ -180,7 +180,7 @@ def check(res: Resource, ctx: Context) -> Outcome:
             break
         if fld.path[:2] != ("spec", "predictor") or fld.plural:
             continue
-        if not uris.is_pvc_uri(fld.value) or uris.has_template(fld.value):
+        if not pvc_uri.is_pvc_uri(fld.value) or pvc_uri.has_template(fld.value):
             continue
         found = _problem(name, container.data, fld.value)
         if found is not None:

@@ -42,7 +42,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from krm_fn import injector, kinds, uris
+from krm_fn import injector, kinds, pvc_uri, uris
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.ops import Path, format_path
 from krm_fn.resource import Resource, mapping
@@ -229,9 +229,9 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
         _check_canary(res, base, comp, out)
         return
     _empty_uris(res, base, comp, out)
-    entries = [e for e in _entries(comp) if not uris.has_template(e[1]) and _valid_mount(e[2])]
-    pvc = [e for e in entries if uris.is_pvc_uri(e[1])]
-    others = [e for e in entries if not uris.is_pvc_uri(e[1])]
+    entries = [e for e in _entries(comp) if not pvc_uri.has_template(e[1]) and _valid_mount(e[2])]
+    pvc = [e for e in entries if pvc_uri.is_pvc_uri(e[1])]
+    others = [e for e in entries if not pvc_uri.is_pvc_uri(e[1])]
     where = format_path(base)
     names: dict[str, tuple[int, str]] = {}
     for i, uri, mount in pvc:
@@ -264,7 +264,7 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
             )
         name = injector.volume_name_from_path(mount)
         mount_field: Path = (*base, "storageUris", i, "mountPath")
-        if holds(ctx.spec, Feature.STORAGE_URIS_VOLUME_NAME_RAW) and not uris.is_dns1123_label(name):
+        if holds(ctx.spec, Feature.STORAGE_URIS_VOLUME_NAME_RAW) and not pvc_uri.is_dns1123_label(name):
             better = suggest_mount_path(mount)
             out.findings.append(
                 finding(
