@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from sys import intern
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -409,6 +409,31 @@ def _may_follow(later: Splice, later_anchor: Path, earlier: Splice, earlier_anch
     return whole_lines and inserts and len(outer) <= len(inner) and inner[: len(outer)] == outer
 
 
+class Placed(NamedTuple):
+    """A splice computed for an op on ``path``, and the path of the node it edits in (its anchor)."""
+
+    splice: Splice
+    anchor: Path
+    path: Path
+
+
+def _clash(new: Placed, old: Placed) -> bool:
+    """Whether ``new`` cannot be spliced from the composition ``old`` was computed against.
+
+    It cannot when either op edits on the other's path (the later op's node may have moved or
+    been replaced), when the two spans overlap (an insertion strictly inside a replaced span
+    overlaps it; spans that only touch do not), or when both start at one position and
+    :func:`_may_follow` does not allow the order. Then the text is composed again in between.
+    """
+    sp, other = new.splice, old.splice
+    return (
+        _related(new.anchor, old.path)
+        or _related(old.anchor, new.path)
+        or (sp.start < other.end and other.start < sp.end)
+        or (sp.start == other.start and not _may_follow(sp, new.anchor, other, old.anchor))
+    )
+
+
 def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
     """Apply ``ops`` in order, composing the text again only when an op depends on an earlier one.
 
@@ -417,28 +442,19 @@ def _splice_all(text: str, ops: Sequence[Op], newline: str) -> _Editor:
     pass; composing an item once per op was most of the cost of editing a pod.
     """
     editor = _Editor(text, newline)
-    pending: list[tuple[Splice, Path, Path]] = []
+    pending: list[Placed] = []
 
     def flush() -> None:
         if pending:
-            editor.splice(Splice(0, len(editor.text), apply_splices(editor.text, [p[0] for p in pending])))
+            editor.splice(Splice(0, len(editor.text), apply_splices(editor.text, [p.splice for p in pending])))
             pending.clear()
 
     for op in ops:
         sp, anchor = editor.compute(op)
-        clash = any(
-            _related(anchor, path)
-            or _related(other_anchor, op.path)
-            or (sp.start < other.end and other.start < sp.end)
-            or (other.start < sp.start < other.end)
-            or (sp.start < other.start < sp.end)
-            or (sp.start == other.start and not _may_follow(sp, anchor, other, other_anchor))
-            for other, other_anchor, path in pending
-        )
-        if clash:
+        if any(_clash(Placed(sp, anchor, op.path), other) for other in pending):
             flush()
             sp, anchor = editor.compute(op)
-        pending.append((sp, anchor, op.path))
+        pending.append(Placed(sp, anchor, op.path))
     flush()
     return editor
 

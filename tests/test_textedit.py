@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from krm_fn.ops import Append, Op, SetValue, apply_ops
-from krm_fn.textedit import CannotEditInPlace, edit_in_place, edit_item
+from krm_fn import textedit
+from krm_fn.ops import Append, Op, Path, SetValue, apply_ops
+from krm_fn.textedit import CannotEditInPlace, Splice, edit_in_place, edit_item
 
 NON_INDENTED = """\
 metadata:
@@ -226,3 +227,62 @@ def test_the_fallback_keeps_the_items_own_indentation() -> None:
     assert yaml.safe_load(out)["spec"]["x"] == ["b"]
     assert "\n    name: a\n" in out
     assert "\n    containers:\n" in out
+
+
+# -- when two ops may be spliced from one composition --------------------------------------------
+# edit_item reads every result back and re-emits when it is wrong, so a lax clash check shows up
+# only as a lost in-place edit; the predicate is pinned here on its own.
+
+
+def _clash(new: tuple[Splice, Path, Path], old: tuple[Splice, Path, Path]) -> bool:
+    return textedit._clash(textedit.Placed(*new), textedit.Placed(*old))
+
+
+@pytest.mark.parametrize(
+    ("sp", "other", "expected"),
+    [
+        (Splice(10, 20, "x"), Splice(30, 40, "y"), False),  # apart
+        (Splice(10, 20, "x"), Splice(20, 30, "y"), False),  # touching: sp ends where other starts
+        (Splice(20, 30, "x"), Splice(10, 20, "y"), False),  # touching: other ends where sp starts
+        (Splice(10, 21, "x"), Splice(20, 30, "y"), True),  # one character in common
+        (Splice(19, 30, "x"), Splice(10, 20, "y"), True),
+        (Splice(12, 18, "x"), Splice(10, 20, "y"), True),  # inside
+        (Splice(10, 20, "x"), Splice(12, 18, "y"), True),  # around
+        (Splice(15, 15, "x\n"), Splice(10, 20, "y"), True),  # an insertion inside a replaced span
+        (Splice(10, 20, "x"), Splice(15, 15, "y\n"), True),
+        (Splice(20, 20, "x\n"), Splice(10, 20, "y"), False),  # an insertion right after it
+    ],
+)
+def test_spans_that_overlap_clash_and_spans_that_touch_do_not(sp: Splice, other: Splice, expected: bool) -> None:
+    assert _clash((sp, ("a", "b"), ("a", "b", "c")), (other, ("x",), ("x", "y"))) is expected
+
+
+def test_an_op_on_the_path_of_an_earlier_ones_anchor_clashes_either_way() -> None:
+    apart, elsewhere = Splice(0, 1, "x"), Splice(50, 51, "y")
+    # The later op edits under the node the earlier one replaced ...
+    assert _clash((apart, ("s", "t"), ("s", "t", "u")), (elsewhere, ("s",), ("s", "v")))
+    # ... or the later op's anchor is on the earlier op's path.
+    assert _clash((apart, ("s",), ("s", "w")), (elsewhere, ("q", "r"), ("s", "v", "z")))
+    assert not _clash((apart, ("s", "t"), ("s", "t", "u")), (elsewhere, ("q", "r"), ("q", "r", "z")))
+
+
+OUTER, INNER = ("spec", -1), ("spec", "c", -1)
+
+
+def test_two_insertions_at_one_position_follow_only_as_nested_whole_lines() -> None:
+    earlier = (Splice(30, 30, "    - inner\n"), INNER, ("o",))
+    # The later op's collection encloses the earlier one's: its lines may follow.
+    assert not _clash((Splice(30, 30, "  - outer\n"), OUTER, ("spec", "x")), earlier)
+    # The other order (a deeper collection after its enclosing one) needs a new composition.
+    assert _clash((Splice(30, 30, "    - inner\n"), INNER, ("p",)), (Splice(30, 30, "  - o\n"), OUTER, ("o",)))
+    # A flow insertion's separator depends on the text already there.
+    assert _clash((Splice(30, 30, ", x"), OUTER, ("spec", "x")), earlier)
+    assert _clash((Splice(30, 30, "  - outer\n"), OUTER, ("spec", "x")), (Splice(30, 30, ", y"), INNER, ("o",)))
+    # A replacement starting where an insertion starts is not an insertion after it.
+    assert _clash((Splice(30, 31, "  - outer\n"), OUTER, ("spec", "x")), earlier)
+    assert _clash((Splice(30, 30, "  - outer\n"), OUTER, ("spec", "x")), (Splice(30, 32, "a\n"), INNER, ("o",)))
+
+
+def test_two_new_keys_of_one_mapping_at_one_position_are_spliced_in_order() -> None:
+    first = (Splice(30, 30, "  a: 1\n"), ("m", "a"), ("m", "a"))
+    assert not _clash((Splice(30, 30, "  b: 2\n"), ("m", "b"), ("m", "b", "c")), first)
