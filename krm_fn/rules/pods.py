@@ -27,6 +27,7 @@ Every change is one info result whose field path points at the exact entry
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,12 +105,15 @@ def _repair_file_mounts(
         for v in _items(spec_data.get("volumes"))
         if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), Mapping)
     }
+    # The injection's own mount is made from the source URI: the file rule judged that URI, and
+    # where the file rule is ignored its file mount is what the user asked for, run after run.
+    skip = set() if ctx.active(res, FILE_URI.id) else {injector.PVC_VOLUME_NAME}
     for group in ("initContainers", "containers"):
         for i, container in enumerate(_items(spec_data.get(group))):
             if not isinstance(container, dict):
                 continue
             for j, mount in enumerate(_items(container.get("volumeMounts"))):
-                if not isinstance(mount, dict) or mount.get("name") not in pvc_volumes:
+                if not isinstance(mount, dict) or mount.get("name") not in pvc_volumes or mount.get("name") in skip:
                     continue
                 sub, target = mount.get("subPath"), mount.get("mountPath")
                 if not isinstance(sub, str) or not isinstance(target, str) or not sub:
@@ -170,14 +174,25 @@ def _plan(res: Resource, pod: PodView, uri: str, ctx: Context, out: Outcome) -> 
     """Normalize the source URI (SPEC 3.3); report findings; None when nothing may be injected."""
     policy = ctx.spec
     source_path = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
-    decision = uris.decide(
+    judge = functools.partial(
+        uris.decide,
         uri,
         framework=None,
         extensions=file_extensions(policy),
         path_type=path_type(res.annotations, pod.annotations)[0],
-        file_uris=policy.fileUris if ctx.active(res, FILE_URI.id) else "ignore",
         mount_mode=policy.mountMode,
     )
+    if ctx.active(res, FILE_URI.id):
+        decision = judge(file_uris=policy.fileUris)
+    else:
+        # The injection below goes on as if the file rule did not exist; what the rule would have
+        # said is still reported, so that the resource's ignore annotation counts it as suppressed
+        # (``spec.rules: {file-uri: off}`` drops it).
+        would = judge(file_uris=policy.fileUris)
+        for found in would.findings:
+            if uri_rule(found.code) == FILE_URI.id:
+                out.findings.append(finding(res, found.severity, found.message, source_path, uri, rule=FILE_URI.id))
+        decision = judge(file_uris="ignore")
     # The info "file-uri" finding describes the rewrite; it becomes the change's message.
     rewrites = [f for f in decision.findings if f.code == "file-uri" and f.severity == "info"]
     file_mount = policy.fileUris == "file-mount" and bool(rewrites)
@@ -280,8 +295,8 @@ def check(res: Resource, ctx: Context) -> Outcome:
     source_path = (*pod.meta_path, "annotations", injector.SOURCE_URI_ANNOTATION)
     if plan.new_uri is not None:
         out.changes.append(Change(source_path, uri, plan.new_uri, plan.message, plan.rule, original_uri=True))
-    if not ctx.active(res, INJECTION.id):
-        return out
+    # Not asked of ctx.active: the injection's changes feed nothing else, and made here they are
+    # dropped (rule off) or counted as suppressed (ignore annotation) like every other change.
     try:
         injected = injector.inject_pvc(
             repaired,
