@@ -113,3 +113,41 @@ def test_signal_in_render(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, out) == (143, b"")
     assert err.decode().splitlines() == ["kserve-pvc-fn: stopped by SIGTERM"]
+
+
+def _blocked_writing(proc: subprocess.Popen[bytes]) -> bool:
+    """Wait until the process sleeps in a write to its full stdout pipe (nobody reads it yet)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if "pipe_write" in Path(f"/proc/{proc.pid}/wchan").read_text():  # pipe_write, anon_pipe_write
+                return True
+        except OSError:
+            return False
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("args", [(), ("render", "-")], ids=["krm", "render"])
+def test_signal_while_writing_lets_the_write_end(args: tuple[str, ...], sig: signal.Signals, tmp_path: Path) -> None:
+    """A signal that lands while the output is blocked on a full pipe waits for the whole output."""
+    count = 1000  # about 250 kB of output: four times what a pipe holds
+    body = "".join(ITEM.format(n=n) for n in range(count))
+    stdin = HEAD + body if not args else body.replace("- apiVersion", "---\napiVersion").replace("\n  ", "\n")
+    proc = _start(*args, cwd=tmp_path)
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdin.write(stdin.encode())
+    proc.stdin.close()
+    if not _blocked_writing(proc):
+        pytest.skip("the output fit in the pipe (or /proc has no wchan here): no write to interrupt")
+    proc.send_signal(sig)
+    out = proc.stdout.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == CODES[sig]
+    _one_line(proc.stderr.read(), sig)
+    docs = list(yaml.safe_load_all(out))
+    names = [d["metadata"]["name"] for d in (docs[0]["items"] if not args else docs)]
+    assert names == [f"m{n}" for n in range(count)]
