@@ -14,6 +14,7 @@ cannot be made in place (an unusual layout) or the comparison fails, the item is
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from sys import intern
@@ -144,12 +145,18 @@ def content_end(node: yaml.Node) -> int:
     return int(node.end_mark.index)
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 def line_after(text: str, pos: int) -> int:
-    """The start of the line after the one holding ``pos`` (``pos`` itself if it starts a line)."""
-    if pos > 0 and text[pos - 1] == "\n":
+    """The start of the line after the one holding ``pos`` (``pos`` itself if it starts a line).
+
+    A line ends where YAML (libyaml, Go's yaml) ends one: at ``\n``, ``\r\n`` or a lone ``\r``.
+    """
+    if pos > 0 and (text[pos - 1] == "\n" or (text[pos - 1] == "\r" and not text.startswith("\n", pos))):
         return pos
-    nl = text.find("\n", pos)
-    return len(text) if nl < 0 else nl + 1
+    found = _LINE_BREAK.search(text, pos)
+    return len(text) if found is None else found.end()
 
 
 def detect_layout(root: yaml.Node) -> Layout:

@@ -231,12 +231,18 @@ def _crlf_bom_json_cases() -> list[Case]:
     plain_item = "- apiVersion: v1\n  kind: ConfigMap  # ünïcødé コメント\n  metadata: {name: café-名前}\n"
     untouched = HEAD + "# commentaire: ça va\nitems:\n" + plain_item + ISVC_FILE
     as_json = json.dumps(load(HEAD + "items:\n" + ISVC_FILE)).encode()
+    lone_cr_items = "- apiVersion: serving.kserve.io/v1beta1\n  kind: InferenceService\r-\n  metadata: {name: n}\n"
+    lone_cr = (HEAD + "items:\n" + lone_cr_items + ISVC_FILE).encode()
     return [
         Case("crlf", crlf, 0, check=_crlf_only),
         Case("bom-crlf", b"\xef\xbb\xbf" + crlf, 0),
         Case("json", as_json, 0),
         Case("json-bom", b"\xef\xbb\xbf" + as_json, 0),
         Case("non-ascii-comments-and-names", untouched.encode(), 0, check=_item_bytes_kept(plain_item)),
+        # A lone CR ends a line for YAML: "kind: InferenceService\r-" ends the item, and the "-"
+        # starts a second one. The items' spans must end where libyaml ends the lines, or one
+        # item's text holds the next one's dash (a traceback before).
+        Case("lone-cr-starts-an-item", lone_cr, 0, check=_item_bytes_kept(lone_cr_items)),
     ]
 
 
