@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from krm_fn import model_files
 from krm_fn.model_files import ARCHIVE_EXTENSIONS, DEFAULT_FILE_EXTENSIONS, PathType, file_extension, is_file_path
 from krm_fn.pvc_uri import PvcUri, format_pvc_uri, has_template, is_pvc_uri, is_valid_claim_name, parse_pvc_uri
 from krm_fn.uris import FileUris, MountMode, UriDecision, decide
@@ -1043,3 +1044,31 @@ def test_property_surrounding_whitespace_is_repaired(uri: str, policy: Policy, p
         return
     assert padded.new_uri == (bare.new_uri or uri)
     assert ("warning", "repaired-form") in [(f.severity, f.code) for f in padded.findings]
+
+
+def test_configured_extensions_are_normalized_before_matching() -> None:
+    # The normalized list is cached per configured tuple; start from an empty cache so the
+    # normalization itself runs here (and a mutation of it cannot hide behind an earlier test).
+    model_files._longest_first.cache_clear()
+    configured = (" .JOBLIB ", "pkl", "", ".", "  ")
+    assert file_extension("models/iris/model.joblib", configured) == ".joblib"
+    assert file_extension("models/iris/MODEL.PKL", configured) == ".pkl"
+    assert file_extension("models/iris/model.onnx", configured) is None
+    assert file_extension("models/iris/model.", configured) is None  # "." is no extension
+    assert model_files._normalize_extensions(configured) == [".joblib", ".pkl"]
+
+
+def test_a_segment_that_is_only_the_suffix_is_no_file_at_any_depth() -> None:
+    # Only the last segment counts: "models/v1/.json" is a hidden file with no name, not a file
+    # whose name ends in ".json".
+    assert file_extension("models/v1/.json", DEFAULTS) is None
+    assert not is_file_path("models/v1/.json", DEFAULTS)
+    assert file_extension("models/v1/a.json", DEFAULTS) == ".json"
+
+
+def test_a_control_character_is_named_in_the_error() -> None:
+    decision = run("pvc://c/models/m\tx")
+    assert [f.code for f in decision.findings] == ["control-char"]
+    assert "the control character '\\t'" in decision.findings[0].message
+    nul = run("pvc://c/models/m\x00")
+    assert "a NUL character" in nul.findings[0].message
