@@ -19,13 +19,15 @@ import yaml
 
 from krm_fn.config import PolicySpec, load_config
 from krm_fn.discovery import Found, discover
+from krm_fn.documents import STDIN, Source
+from krm_fn.driver import exit_code
 from krm_fn.formats import FORMATS, Findings
 from krm_fn.formats.escape import escape
 from krm_fn.ignores import IGNORE_FILE
 from krm_fn.limits import Limits
 from krm_fn.reading import read_file
-from krm_fn.render import STDIN, Source, run_render
-from krm_fn.results import EXIT_ERRORS, EXIT_OK, File, Result
+from krm_fn.render import run_render
+from krm_fn.results import EXIT_ERRORS, File, Result
 from krm_fn.source import InputError
 from krm_fn.terminal import ensure_stdout, refuse, say, show, write_stdout
 
@@ -225,8 +227,7 @@ def _run(opts: _Options, overrides: dict[str, Any], write_stream: bool) -> int:
         show(findings_of(rendered.results, rendered.suppressed), opts.output, opts.quiet, opts.results_file)
     except InputError as err:
         return refuse(err)
-    failing = ("error", "warning") if opts.fail_on == "warning" else ("error",)
-    return EXIT_ERRORS if any(r.severity in failing for r in rendered.results) else rendered.exit_code
+    return exit_code(rendered.results, fail_on=opts.fail_on)
 
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
@@ -394,9 +395,7 @@ def _fix(opts: _Options, diff: bool) -> int:
         for skipped in rendered.skipped:
             say(f"skipped {skipped.describe()}")
     show(findings_of(results, rendered.suppressed), opts.output, opts.quiet, opts.results_file)
-    failing = ("error", "warning") if opts.fail_on == "warning" else ("error",)
-    remaining = any(r.severity in failing for r in results)
-    return EXIT_ERRORS if remaining or (diff and planned.fixes) else EXIT_OK
+    return EXIT_ERRORS if diff and planned.fixes else exit_code(results, fail_on=opts.fail_on)
 
 
 @cli.command(epilog="\b\nExample:\n  kserve-pvc-fn schema > pvcmountpolicy.schema.json")

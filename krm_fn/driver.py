@@ -1,9 +1,9 @@
 """The one pipeline every mode runs: configure -> judge -> edit, over documents a format has read.
 
-A format (a ResourceList on stdin: ``krm.py``; plain files and streams: ``render.py``) reads and
-screens its input into :class:`Unit` s, one per resource, each a span of text with where it came
-from; it hands them here with the findings of its reading and what it measured, and writes back
-whatever :func:`run` returns. The formats decide nothing about resources: what is judged, what
+A format (a ResourceList on stdin: ``krm.py``; plain files and streams: ``documents.py`` and
+``render.py``) reads and screens its input into :class:`Unit` s, one per resource, each a span of
+text with where it came from; it hands them here with the findings of its reading and what it
+measured, and writes back whatever :func:`run` returns. The formats decide nothing about resources: what is judged, what
 counts as changed, what a tighter config limit means and which exit code follows are decided here,
 once, for every mode.
 """
@@ -56,10 +56,17 @@ class Run:
 
     def exit_code(self, prior: Sequence[Any] = ()) -> int:
         """1 when any result, ours or one already in the input (``prior``), is an error; else 0."""
-        errors = any(r.severity == "error" for r in self.results) or any(
-            isinstance(r, dict) and r.get("severity") == "error" for r in prior
-        )
-        return EXIT_ERRORS if errors else EXIT_OK
+        return exit_code(self.results, prior)
+
+
+def exit_code(results: Sequence[Result], prior: Sequence[Any] = (), fail_on: str = "error") -> int:
+    """1 when any result (ours, or one already in the input: ``prior``) is an error, or a warning
+    with ``fail_on="warning"`` (``--fail-on``); else 0. The one rule of every mode."""
+    failing = ("error", "warning") if fail_on == "warning" else ("error",)
+    fails = any(r.severity in failing for r in results) or any(
+        isinstance(r, dict) and r.get("severity") in failing for r in prior
+    )
+    return EXIT_ERRORS if fails else EXIT_OK
 
 
 def configure(function_config: Any, overrides: dict[str, Any] | None = None) -> tuple[PolicySpec | None, list[Result]]:

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from krm_fn.render import Document, Rendered, Source, run_render
+from krm_fn.documents import Document, Source
+from krm_fn.render import Rendered, run_render
 from krm_fn.results import File, Result
 from krm_fn.source import decode, json_to_yaml
 

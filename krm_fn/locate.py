@@ -82,7 +82,7 @@ def locate(node: yaml.Node, first_line: int, path: str | None) -> Position:
 
 
 class Located(Protocol):
-    """What :func:`placed` needs of a document read from a file or a stream (``render.Document``)."""
+    """What :func:`placed` needs of a document read from a file or a stream (``documents.Document``)."""
 
     name: str  # the file or stream it was read from
     index: int  # its place in that file

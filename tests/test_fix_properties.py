@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from krm_fn.config import PolicySpec, load_config
+from krm_fn.documents import Source
 from krm_fn.fix import Plan, fix_policy, plan
-from krm_fn.render import Source, run_render
+from krm_fn.render import run_render
 from krm_fn.resourcelist import read as read_resource_list
 from krm_fn.source import InputError, decode
 

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from krm_fn.config import PolicySpec
+from krm_fn.documents import STDIN, Source
 from krm_fn.locate import Position, locate
-from krm_fn.render import STDIN, Source, run_render
+from krm_fn.render import run_render
 
 DOC = """\
 apiVersion: v1

@@ -17,9 +17,10 @@ from samples import ISVC
 
 from krm_fn.config import PolicySpec
 from krm_fn.discovery import discover
+from krm_fn.documents import STDIN, Source
 from krm_fn.ignores import matches
 from krm_fn.limits import Limits
-from krm_fn.render import STDIN, Source, run_render
+from krm_fn.render import run_render
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "KSERVE_PVC_FN_TABLE")}
 FN = f'"{sys.executable}" -m krm_fn'
