@@ -67,7 +67,7 @@ def _results_splice(doc: ResourceListInput, results: Sequence[Any]) -> Insert | 
         # list, ours after them, so that none is lost and the whole stays one block mapping.
         from krm_fn.scalars import dump_plain
 
-        head += "".join(" " * col + line + nl for line in dump_plain(doc.results).splitlines())
+        head += "".join(" " * col + line + nl for line in dump_plain(doc.results).split("\n")[:-1])
     if entry is not None:
         # ``results: []``, ``results:`` with nothing, or earlier results in another style:
         # replace the key's whole entry.

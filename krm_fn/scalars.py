@@ -212,3 +212,19 @@ class _NoAliasDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def analyze_scalar(self, scalar: str) -> Any:
+        """Double-quote a scalar holding NEL, LS or PS, where they are escaped (``\\N``, ``\\L``, ``\\P``).
+
+        YAML 1.1 reads each as a line break, and PyYAML with ``allow_unicode`` writes them raw
+        into a single-quoted scalar, whose line breaks fold into spaces on reading: a value
+        with U+0085 came back with a space in its place.
+        """
+        analysis = super().analyze_scalar(scalar)
+        if any(c in scalar for c in _UNICODE_BREAKS):
+            analysis.allow_flow_plain = analysis.allow_block_plain = False
+            analysis.allow_single_quoted = analysis.allow_block = False
+        return analysis
+
+
+_UNICODE_BREAKS = "\x85\u2028\u2029"

@@ -72,3 +72,13 @@ def test_running_on_our_own_output_keeps_every_result() -> None:
     second = yaml.safe_load(run(first).stdout)
     assert second["results"][0] == BOOM
     assert len(second["results"]) == 3
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_an_earlier_message_with_a_unicode_line_break_comes_back_the_same(char: str) -> None:
+    # YAML reads NEL, LS and PS as line breaks: written raw into a quoted scalar (or split on as
+    # lines), the message came back with a space in their place, or the output did not parse.
+    message = f"first{char}second"
+    proc = run(HEAD + f"results: [{{message: {json.dumps(message)}, severity: info}}]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load(proc.stdout)["results"][0] == {"message": message, "severity": "info"}
