@@ -102,7 +102,7 @@ def _read_config(config: str) -> Any:
         raw = read_file(config, limits.max_input_bytes, stream=True, name=name)
         check_raw(raw, limits, name)
         text, _ = decode(raw)
-        node = compose_single(text) if text.strip() else None
+        node = compose_single(text, "a config") if text.strip() else None
     except LimitError:
         raise  # says the name and the limit already
     except InputError as err:

@@ -146,13 +146,14 @@ def syntax_problem(err: yaml.YAMLError) -> InputError:
     return InputError(f"input is not valid YAML: {what}{where}")
 
 
-def compose_single(text: str) -> yaml.Node | None:
-    """Compose exactly one document; more than one, or a syntax error, is an InputError."""
+def compose_single(text: str, what: str = "a ResourceList") -> yaml.Node | None:
+    """Compose exactly one document (``what`` names it in the error); more than one, or a syntax
+    error, is an InputError."""
     try:
         return yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as err:
         if "expected a single document" in str(err):
-            raise InputError("input holds more than one YAML document; a ResourceList is one") from None
+            raise InputError(f"input holds more than one YAML document; {what} is one") from None
         raise syntax_problem(err) from None
 
 

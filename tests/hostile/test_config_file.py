@@ -25,6 +25,7 @@ POLICY = "apiVersion: fn.kserve-pvc.dev/v1alpha1\nkind: PvcMountPolicy\nmetadata
         (POLICY + "  mountMode: !!python/name:os.system copy\n", "line 5: tag '!!python/name:os.system'"),
         ("{a: [1, 2, {b: c}, }", "not valid YAML"),
         ('{"kind": "ConfigMap", "data": {"maxDepth": NaN}}', "number NaN at line 1, column 44"),
+        (POLICY + "  fileUris: error\n---\n" + POLICY, "more than one YAML document; a config is one$"),
     ],
 )
 def test_config_file_refused_like_a_function_config(tmp_path: Path, text: str, message: str) -> None:
