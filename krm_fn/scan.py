@@ -152,7 +152,10 @@ class Scan:
                         self._place(ev, anchor, unit, owner, alias=False)
                     if parent is not None:
                         parent.count += 1
-                last_end = ev.end_mark.index
+                # An implicit null (no text) stands where the next token starts: after "? key"
+                # with no value, on the next item's line. The content ended before it.
+                if ev.end_mark.index != ev.start_mark.index or (parent is not None and parent.is_items):
+                    last_end = ev.end_mark.index
                 if parent is not None and parent.is_items and unit is not None:
                     unit.end = last_end
                     unit = None

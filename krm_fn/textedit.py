@@ -138,10 +138,18 @@ def compose(text: str) -> yaml.Node:
 
 
 def content_end(node: yaml.Node) -> int:
-    """Where the node's own content ends (excluding trailing comments and blank lines)."""
+    """Where the node's own content ends (excluding trailing comments and blank lines).
+
+    The implicit null of an explicit key with no value (``? key``) has no text and stands where
+    the next token starts, lines further on: the key ends the content then.
+    """
     while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
         last = node.value[-1]
-        node = last[1] if isinstance(node, yaml.MappingNode) else last
+        if isinstance(node, yaml.MappingNode):
+            key, value = last
+            node = key if value.start_mark.index == value.end_mark.index else value
+        else:
+            node = last
     return int(node.end_mark.index)
 
 

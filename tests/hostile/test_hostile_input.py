@@ -233,6 +233,12 @@ def _crlf_bom_json_cases() -> list[Case]:
     as_json = json.dumps(load(HEAD + "items:\n" + ISVC_FILE)).encode()
     lone_cr_items = "- apiVersion: serving.kserve.io/v1beta1\n  kind: InferenceService\r-\n  metadata: {name: n}\n"
     lone_cr = (HEAD + "items:\n" + lone_cr_items + ISVC_FILE).encode()
+
+    def explicit_key(key: str) -> bytes:
+        isvc = "  - apiVersion: serving.kserve.io/v1beta1\n    kind: InferenceService\n    metadata: {name: a}\n"
+        isvc += "    spec: {predictor: {model: {modelFormat: {name: sklearn}, storageUri: pvc://c/models/a}}}\n"
+        return (HEAD + "items:\n" + isvc + "    ?" + key + "\n  - [1, two]\n  - {kind: ConfigMap}\n").encode()
+
     return [
         Case("crlf", crlf, 0, check=_crlf_only),
         Case("bom-crlf", b"\xef\xbb\xbf" + crlf, 0),
@@ -243,6 +249,10 @@ def _crlf_bom_json_cases() -> list[Case]:
         # starts a second one. The items' spans must end where libyaml ends the lines, or one
         # item's text holds the next one's dash (a traceback before).
         Case("lone-cr-starts-an-item", lone_cr, 0, check=_item_bytes_kept(lone_cr_items)),
+        # "? key" with no value: its implicit null stands where the next token starts, on the
+        # next item's line. An item's span must end with its key, not take the next item along.
+        Case("explicit-key-last-in-an-item", explicit_key(" note"), 0, check=_items_unchanged),
+        Case("explicit-mapping-key-last-in-an-item", explicit_key("    spec: {a: 1}"), 1, check=_items_unchanged),
     ]
 
 
