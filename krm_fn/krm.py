@@ -14,7 +14,7 @@ from typing import Any
 from krm_fn.driver import Run, Unit, bulk_allocation, configure, refused, run
 from krm_fn.output import write_resource_list
 from krm_fn.resourcelist import read
-from krm_fn.results import Result
+from krm_fn.results import Result, most_severe_first
 from krm_fn.textedit import Splice
 
 
@@ -62,5 +62,6 @@ def _run_krm(raw: bytes | bytearray) -> Answer:
         elif i in screened.expanded:
             span = doc.items[i]
             splices.append(Splice(start, end, span.source[span.start : span.end]))
-    pieces = write_resource_list(doc, splices, outcome.results)
-    return Answer(pieces, outcome.results, doc.results, outcome)
+    results = most_severe_first(outcome.results)
+    pieces = write_resource_list(doc, splices, results)
+    return Answer(pieces, results, doc.results, outcome)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -143,3 +143,19 @@ def count(results: Iterable[Mapping[str, Any] | Result], severity: Severity) -> 
         sev = r.severity if isinstance(r, Result) else r.get("severity") if isinstance(r, Mapping) else None
         n += sev == severity
     return n
+
+
+_RANK = {"error": 0, "warning": 1}
+
+
+def most_severe_first(results: Sequence[Result]) -> list[Result]:
+    """Errors, then warnings, then the rest, each in the order found; the last result (the
+    summary) stays last.
+
+    kpt prints the first few results of a function and truncates the rest: the ones a person
+    must act on come first, the summary that counts them all ends the list (SPEC 4).
+    """
+    if len(results) < 2:
+        return list(results)
+    *body, summary = results
+    return [*sorted(body, key=lambda r: _RANK.get(r.severity, 2)), summary]

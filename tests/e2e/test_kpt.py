@@ -138,3 +138,24 @@ def test_a_warning_reaches_the_user(tmp_path: Path, package: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     assert b"[warning] serving.kserve.io/v1beta1/InferenceService/tf-in-sklearn" in done.stderr
     assert b"The sklearn server never loads 'saved_model.pb'" in done.stderr
+
+
+def test_a_warning_survives_kpts_truncation(tmp_path: Path, package: Path) -> None:
+    """With its default --truncate-output kpt prints a function's first four results: errors and
+    warnings come before the info results, so many rewrites cannot hide a warning."""
+    for n in range(6):
+        (package / f"iris-{n}.yaml").write_text(
+            f"apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: iris-{n}\n"
+            "spec:\n  predictor:\n    model:\n      modelFormat: {name: sklearn}\n"
+            f"      storageUri: pvc://model-store/models/iris-{n}/model.joblib\n"
+        )
+    (package / "zz-onnx-in-sklearn.yaml").write_text(
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: zz-onnx\n"
+        "spec:\n  predictor:\n    model:\n      modelFormat: {name: sklearn}\n"
+        "      storageUri: pvc://model-store/models/zz/model.onnx\n"
+    )
+    argv = [require("kpt"), "fn", "eval", "--exec", "kserve-pvc-fn", str(package)]
+    done = run([*argv, "--", "mountMode=direct"], tool_env(tmp_path, fn_on_path=True))
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"line(s) truncated" in done.stderr  # the case this test is about
+    assert b"[warning] serving.kserve.io/v1beta1/InferenceService/zz-onnx" in done.stderr
