@@ -237,6 +237,13 @@ def test_attach_kv_cache_secondary_tiers(release: str, doc: dict[str, Any], case
     assert len(writable) == len(want)
 
 
+@pytest.mark.parametrize(("release", "doc", "case"), _cases("TestIsTokenizerEnabled", by_release=True))
+def test_is_tokenizer_enabled(release: str, doc: dict[str, Any], case: dict[str, Any]) -> None:
+    found = pods_mounting_the_model(case["spec"], release)
+    assert bool(found) is case["want"], found
+    assert all("the llm-tokenizer Deployment" in m for m in found)
+
+
 def test_every_data_file_is_run() -> None:
     """A new data file needs a test above (named after its Go test) to mean anything."""
     source = Path(__file__).read_text(encoding="utf-8")
