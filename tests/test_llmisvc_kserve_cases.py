@@ -171,6 +171,16 @@ def test_no_tokenizer_sidecar_before_it_exists(tag: str, doc: dict[str, Any], ca
     assert pods_mounting_the_model(case["spec"], ".".join(absent.removeprefix("v").split(".")[:2])) == []
 
 
+def test_no_tokenizer_sidecar_with_an_external_pool() -> None:
+    """Not a Go test case: v0.20.0 ``scheduler.go`` L174 (the same at v0.18.0 L166) deletes the scheduler
+    Deployment, sidecar and all, when ``scheduler.pool.ref`` names an InferencePool; the sidecar
+    case above with such a pool mounts nothing."""
+    sidecar = {"template": {"containers": [{"name": "tokenizer"}]}}
+    assert pods_mounting_the_model({"router": {"scheduler": sidecar}}, "0.20")
+    external = {**sidecar, "pool": {"ref": {"name": "external-pool"}}}
+    assert pods_mounting_the_model({"router": {"scheduler": external}}, "0.20") == []
+
+
 def _with_container(container: str) -> dict[str, Any]:
     """The service whose pods KServe gives ``container`` the model mount: the scheduler's tokenizer
     sidecar, or the workload's ``main`` container."""
@@ -241,6 +251,13 @@ def test_attach_kv_cache_secondary_tiers(release: str, doc: dict[str, Any], case
 def test_is_tokenizer_enabled(release: str, doc: dict[str, Any], case: dict[str, Any]) -> None:
     found = pods_mounting_the_model(case["spec"], release)
     assert bool(found) is case["want"], found
+    assert all("the llm-tokenizer Deployment" in m for m in found)
+
+
+@pytest.mark.parametrize(("release", "doc", "case"), _cases("TestShouldDeleteTokenizer", by_release=True))
+def test_should_delete_tokenizer(release: str, doc: dict[str, Any], case: dict[str, Any]) -> None:
+    found = pods_mounting_the_model(case["spec"], release)
+    assert bool(found) is not case["want"], found
     assert all("the llm-tokenizer Deployment" in m for m in found)
 
 

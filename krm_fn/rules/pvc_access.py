@@ -22,7 +22,8 @@ leader and at least one worker pod) plus ``spec.prefill.replicas`` when ``spec.p
 pods mount the model at ``/mnt/models/base`` too; from 0.21 (#5712, inferred) one more pod, the
 standalone ``<name>-tokenizer`` Deployment, when ``spec.router.scheduler.tokenizer`` is set or the
 scheduler config has a ``token-producer`` or ``precise-prefix-cache-scorer`` plugin (the config is
-``config.inline``, else a ``--config-text`` argument of the scheduler's ``main`` container). KV-cache
+``config.inline``, else a ``--config-text`` argument of the scheduler's ``main`` container); neither
+scheduler-side pod runs when ``spec.router.scheduler.pool.ref`` names an external InferencePool. KV-cache
 offloading claims (``kvCacheOffloading.secondary[*].fileSystem.pvc.ref``, 0.20, #5740) are mounted
 **writable** in every main, leader, worker and prefill pod. A tokenizer that only an LLMInferenceServiceConfig
 preset adds is not seen at render time. KServe mounts these claims read-only, whatever the
@@ -168,12 +169,19 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
         yield Use(parsed.claim, replicas, (*base, "minReplicas"), writable, fld.path, who)
 
 
+def _external_pool(scheduler: Mapping[str, Any]) -> bool:
+    """``scheduler.pool.ref`` names an InferencePool of someone else's: KServe then runs neither the scheduler
+    Deployment (v0.20.0 ``scheduler.go`` L174) nor the tokenizer Deployment (master ``tokenizer.go`` L150-156)."""
+    name = mapping(mapping(scheduler.get("pool")).get("ref")).get("name")
+    return isinstance(name, str) and name != ""
+
+
 def _scheduler_pods(spec: Mapping[str, Any], ctx: Context) -> int:
     """Scheduler pods that mount the model: with a ``tokenizer`` sidecar, from KServe 0.18 (#5121)."""
     scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
     containers = mapping(scheduler.get("template")).get("containers")
     tokenizer = any(mapping(c).get("name") == "tokenizer" for c in (containers if isinstance(containers, list) else []))
-    if not tokenizer or not holds(ctx.spec, Feature.TOKENIZER_SIDECAR):
+    if not tokenizer or _external_pool(scheduler) or not holds(ctx.spec, Feature.TOKENIZER_SIDECAR):
         return 0
     return count(scheduler.get("replicas")) if "replicas" in scheduler else 1
 
@@ -220,6 +228,8 @@ def _tokenizer_deployment(spec: Mapping[str, Any], ctx: Context) -> bool:
     if not holds(ctx.spec, Feature.TOKENIZER_DEPLOYMENT):
         return False
     scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
+    if _external_pool(scheduler):
+        return False
     if scheduler.get("tokenizer") is not None:
         return True
     plugins = _list(mapping(_scheduler_config(scheduler)).get("plugins"))
