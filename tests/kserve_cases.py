@@ -11,8 +11,18 @@ from typing import Any
 import yaml
 
 DATA_DIR = Path(__file__).parent / "data" / "kserve_injector"
-#: Every captured case; ``kserve-<tag>/<GoTest>--<case>.yaml``.
-ALL_CASE_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
+
+
+def _is_storage_container(path: Path) -> bool:
+    return "storage_container_case" in yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+_FILES = sorted(DATA_DIR.glob("*/*.yaml"))
+#: Every captured case of the injector; ``kserve-<tag>/<GoTest>--<case>.yaml``.
+ALL_CASE_FILES = [p for p in _FILES if not _is_storage_container(p)]
+#: Cases of the injector test that a rule judges, not the injector: the ClusterStorageContainer
+#: checks of ``CommonStorageInitialization`` (``tests/test_storage_container_kserve_cases.py``).
+STORAGE_CONTAINER_CASE_FILES = [p for p in _FILES if _is_storage_container(p)]
 #: ``inventory.yaml``: every pvc:// case of KServe's tests at both tags, captured or not applicable.
 INVENTORY = DATA_DIR / "inventory.yaml"
 

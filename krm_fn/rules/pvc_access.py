@@ -21,7 +21,9 @@ leader and at least one worker pod) plus ``spec.prefill.replicas`` when ``spec.p
 ``tokenizer`` container: from KServe 0.18 (#5121, ``scheduler.go``, ``isUsingTokenizerSidecar``) those
 pods mount the model at ``/mnt/models/base`` too; from 0.21 (#5712, inferred) one more pod, the
 standalone ``<name>-tokenizer`` Deployment, when ``spec.router.scheduler.tokenizer`` is set or the
-scheduler config names a ``token-producer`` or ``precise-prefix-cache-scorer`` plugin. KV-cache
+scheduler config has a ``token-producer`` or ``precise-prefix-cache-scorer`` plugin (the config is
+``config.inline``, else a ``--config-text`` argument of the scheduler's ``main`` container); neither
+scheduler-side pod runs when ``spec.router.scheduler.pool.ref`` names an external InferencePool. KV-cache
 offloading claims (``kvCacheOffloading.secondary[*].fileSystem.pvc.ref``, 0.20, #5740) are mounted
 **writable** in every main, leader, worker and prefill pod. A tokenizer that only an LLMInferenceServiceConfig
 preset adds is not seen at render time. KServe mounts these claims read-only, whatever the
@@ -35,12 +37,14 @@ with read-only mounts, serves any number of replicas. Nothing is changed; only r
 
 from __future__ import annotations
 
-import json
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from krm_fn import injector, kinds, pvc_uri
+import yaml
+
+from krm_fn import injector, kinds, limits, pvc_uri
 from krm_fn.kinds import count
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.ops import Path, format_path, get_path
@@ -58,6 +62,9 @@ MARKERS = {
 RWO, RWOP, ROX, RWX = "ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"
 #: Scheduler config plugins that make KServe create the standalone tokenizer Deployment (tokenizer.go).
 TOKENIZER_PLUGINS = ("token-producer", "precise-prefix-cache-scorer")
+#: The scheduler's config flags; the first four carry the config text (master scheduler.go L633-642).
+CONFIG_TEXT_FLAGS = ("--config-text", "-config-text", "--configText", "-configText")
+CONFIG_FLAGS = (*CONFIG_TEXT_FLAGS, "--config-file", "-config-file", "--configFile", "-configFile")
 
 _LLM_FACTS = (Feature.TOKENIZER_SIDECAR, Feature.TOKENIZER_DEPLOYMENT, Feature.KV_CACHE_OFFLOADING)
 RWO_REPLICAS = RuleDoc(
@@ -162,26 +169,71 @@ def _isvc_uses(res: Resource, ctx: Context) -> Iterator[Use]:
         yield Use(parsed.claim, replicas, (*base, "minReplicas"), writable, fld.path, who)
 
 
+def _external_pool(scheduler: Mapping[str, Any]) -> bool:
+    """``scheduler.pool.ref`` names an InferencePool of someone else's: KServe then runs neither the scheduler
+    Deployment (v0.20.0 ``scheduler.go`` L174) nor the tokenizer Deployment (master ``tokenizer.go`` L150-156)."""
+    name = mapping(mapping(scheduler.get("pool")).get("ref")).get("name")
+    return isinstance(name, str) and name != ""
+
+
 def _scheduler_pods(spec: Mapping[str, Any], ctx: Context) -> int:
     """Scheduler pods that mount the model: with a ``tokenizer`` sidecar, from KServe 0.18 (#5121)."""
     scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
     containers = mapping(scheduler.get("template")).get("containers")
     tokenizer = any(mapping(c).get("name") == "tokenizer" for c in (containers if isinstance(containers, list) else []))
-    if not tokenizer or not holds(ctx.spec, Feature.TOKENIZER_SIDECAR):
+    if not tokenizer or _external_pool(scheduler) or not holds(ctx.spec, Feature.TOKENIZER_SIDECAR):
         return 0
     return count(scheduler.get("replicas")) if "replicas" in scheduler else 1
 
 
+def _scheduler_config(scheduler: Mapping[str, Any]) -> Any:
+    """The scheduler config KServe reads plugins from (master ``tokenizer.go`` inlineSchedulerConfigBytes):
+    ``config.inline``, else the value of the first config flag of the template's ``main`` container
+    when that flag carries the text (``--config-text``); a ``--config-file`` cannot be read.
+
+    An ``inline`` written as a string (the CRD wants an object, but KServe's own latency-predictor
+    sample writes one) is read as the config text it holds."""
+    inline = mapping(scheduler.get("config")).get("inline")
+    if inline is not None:
+        return _parse_config(inline) if isinstance(inline, str) else inline
+    containers = mapping(scheduler.get("template")).get("containers")
+    main = next((mapping(c) for c in _list(containers) if mapping(c).get("name") == "main"), {})
+    args = _list(main.get("args"))
+    for flag, value in itertools.pairwise(args):
+        if flag in CONFIG_FLAGS:
+            return _parse_config(value) if flag in CONFIG_TEXT_FLAGS and isinstance(value, str) else None
+    return None
+
+
+def _parse_config(text: str) -> Any:
+    """Config text as data; None when it is not YAML (KServe's yaml.Unmarshal fails too: no plugin)."""
+    raw = text.encode()
+    if limits.exact_depth_over(raw, limits.DEFAULT_MAX_DEPTH):
+        return None
+    try:
+        return yaml.load(raw, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _tokenizer_deployment(spec: Mapping[str, Any], ctx: Context) -> bool:
-    """The standalone ``<name>-tokenizer`` Deployment (1 replica, #5712, 0.21 inferred): mounts the model."""
+    """The standalone ``<name>-tokenizer`` Deployment (1 replica, #5712, 0.21 inferred): mounts the model.
+
+    KServe's ``isTokenizerEnabled``: ``spec.router.scheduler.tokenizer`` set, or a plugin of a
+    :data:`TOKENIZER_PLUGINS` type in the scheduler config's ``plugins``."""
     if not holds(ctx.spec, Feature.TOKENIZER_DEPLOYMENT):
         return False
     scheduler = mapping(mapping(spec.get("router")).get("scheduler"))
+    if _external_pool(scheduler):
+        return False
     if scheduler.get("tokenizer") is not None:
         return True
-    config = scheduler.get("config")
-    text = config if isinstance(config, str) else json.dumps(config, default=str) if config is not None else ""
-    return any(plugin in text for plugin in TOKENIZER_PLUGINS)
+    plugins = _list(mapping(_scheduler_config(scheduler)).get("plugins"))
+    return any(mapping(plugin).get("type") in TOKENIZER_PLUGINS for plugin in plugins)
 
 
 def _workload_pods(spec: Mapping[str, Any]) -> tuple[int, list[str]]:
