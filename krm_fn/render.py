@@ -270,12 +270,14 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
     out.measure.aliased_nodes = max(out.measure.aliased_nodes, checked.aliased_nodes)
     if checked.problem is not None:
         at = line + checked.problem.line - 1
+        bad = checked.problem.node
+        column = bad.start_mark.column + 1 if bad is not None else 1
         if "not a plain scalar" in checked.problem.message and _looks_templated(body):
             out.docs.pop()
-            out.findings.append(_unreadable(name, at, checked.problem.message, body, doc.index))
+            out.findings.append(_unreadable(name, at, checked.problem.message, body, doc.index, at=(at, column)))
             return
         message = f"{name}: line {at}: {checked.problem.message}; the document is passed through unchanged"
-        out.findings.append(Result(message, "error", node_ref(node)[0], file=File(name, doc.index)))
+        out.findings.append(Result(message, "error", node_ref(node)[0], file=File(name, doc.index, at, column)))
         doc.held = True
         out.held += 1
         return
