@@ -37,7 +37,7 @@ from krm_fn.nodes import node_ref, scalar_at
 from krm_fn.results import File, Result
 from krm_fn.rules import interesting
 from krm_fn.scan import check_document
-from krm_fn.source import InputError, NestingError, Span, compose_documents, decode, json_to_yaml
+from krm_fn.source import InputError, NestingError, Span, compose_documents, decode, json_to_yaml, syntax_problem
 from krm_fn.textedit import compose
 
 STDIN = "<stdin>"
@@ -137,24 +137,33 @@ def _looks_templated(text: str) -> bool:
     return bool(_TEMPLATE.search(text))
 
 
-def _unreadable(name: str, line: int | None, what: str, text: str, index: int) -> Result:
-    """The error result of a document that cannot be read; ``line`` None when ``what`` names it."""
+def _unreadable(
+    name: str, line: int | None, what: str, text: str, index: int, *, at: tuple[int, int] | None = None
+) -> Result:
+    """The error result of a document that cannot be read; ``line`` None when ``what`` names it.
+
+    The result is placed at ``at`` (line, column), else at ``line``: no field can locate it later,
+    and CI annotations need a line (SPEC 5.2).
+    """
     if _looks_templated(text):
         what = (
             "looks like an unrendered template ({{ ... }}); render it first (helm template) "
             f"or list it in .kserve-pvc-fn-ignore ({what})"
         )
     where = f"{name}: line {line}" if line else name
-    return Result(f"{where}: {what}; left out of the stream", "error", file=File(name, index))
+    row, column = at or (line or 1, 1)
+    return Result(f"{where}: {what}; left out of the stream", "error", file=File(name, index, row, column))
 
 
-def _syntax_error(name: str, line: int, body: str) -> str:
-    """The YAML error of a document, with its line counted from the start of the file."""
+def _syntax_error(line: int, body: str) -> tuple[str, tuple[int, int]]:
+    """The YAML error of a document, and its line and column counted from the start of the file."""
     try:
-        compose_documents("\n" * (line - 1) + body, name)  # errors are rare: pay for the padding here
-    except InputError as err:
-        return str(err).removeprefix(f"{name}: ")
-    return "input is not valid YAML"
+        for _ in yaml.compose_all("\n" * (line - 1) + body, Loader=yaml.CSafeLoader):  # errors are rare: pay here
+            pass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        return str(syntax_problem(err)), (mark.line + 1, mark.column + 1) if mark is not None else (line, 1)
+    return "input is not valid YAML", (line, 1)
 
 
 def _container_items(node: yaml.Node) -> list[yaml.Node] | None:
@@ -174,7 +183,7 @@ def read_source(source: Source, limits: Limits, out: Read) -> None:
     try:
         text, _ = decode(source.raw)
     except InputError as err:
-        out.findings.append(Result(f"{name}: {err}; left out of the stream", "error", file=File(name)))
+        out.findings.append(Result(f"{name}: {err}; left out of the stream", "error", file=File(name, 0, 1, 1)))
         return
     if not out.docs and not out.findings:
         out.bom = source.raw.startswith(b"\xef\xbb\xbf")
@@ -212,7 +221,8 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
         offset = directives.count("\n") + 1 if directives else 0
         raise too_deep(limits.max_depth, line + err.line - 1 - offset, name) from None
     except InputError:
-        out.findings.append(_unreadable(name, None, _syntax_error(name, line, body), body, doc.index))
+        what, mark = _syntax_error(line, body)
+        out.findings.append(_unreadable(name, None, what, body, doc.index, at=mark))
         return
     if len(nodes) > 1:
         what = "a document marker carries content on its line; put it on the next line"
@@ -239,12 +249,14 @@ def _document(source: Source, doc: Document, directives: str, limits: Limits, ou
     out.measure.aliased_nodes = max(out.measure.aliased_nodes, checked.aliased_nodes)
     if checked.problem is not None:
         at = line + checked.problem.line - 1
+        bad = checked.problem.node
+        column = bad.start_mark.column + 1 if bad is not None else 1
         if "not a plain scalar" in checked.problem.message and _looks_templated(body):
             out.docs.pop()
-            out.findings.append(_unreadable(name, at, checked.problem.message, body, doc.index))
+            out.findings.append(_unreadable(name, at, checked.problem.message, body, doc.index, at=(at, column)))
             return
         message = f"{name}: line {at}: {checked.problem.message}; the document is passed through unchanged"
-        out.findings.append(Result(message, "error", node_ref(node)[0], file=File(name, doc.index)))
+        out.findings.append(Result(message, "error", node_ref(node)[0], file=File(name, doc.index, at, column)))
         doc.held = True
         out.held += 1
         return

@@ -104,7 +104,8 @@ def placed(results: Sequence[Result], documents: Iterable[Located]) -> list[Resu
     A result is matched to its document by its ``file`` (path and index); in a List, to the item
     its ``resourceRef`` names. On a stream, a document opened by ``# Source: <template>`` counts
     its lines from the one after that comment: line 1 is the template's first rendered line.
-    Results that name no document are returned as they are.
+    Results that name no document, or that already carry a line (a problem of the text itself, such
+    as a duplicate key, is placed where it is when it is found), are returned as they are.
     """
     by_file: dict[tuple[str, int], tuple[Located, int]] = {}
     for doc in documents:
@@ -115,7 +116,7 @@ def placed(results: Sequence[Result], documents: Iterable[Located]) -> list[Resu
     out = []
     for r in results:
         found = by_file.get((r.file.path, r.file.index)) if r.file is not None else None
-        if r.file is None or found is None:
+        if r.file is None or found is None or r.file.line is not None:
             out.append(r)
             continue
         doc, first = found

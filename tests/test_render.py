@@ -387,3 +387,19 @@ def test_a_template_that_parses_is_still_named_a_template(tmp_path: Path) -> Non
     (error,) = [r for r in json.loads(proc.stderr) if r["severity"] == "error"]
     assert error["message"].startswith("t.yaml: line 6: looks like an unrendered template")
     assert b"Values" not in proc.stdout
+
+
+def test_an_unreadable_document_is_located_where_it_breaks(tmp_path: Path) -> None:
+    """SPEC 5.2: a finding about a file carries its line and column, so CI can annotate it (KServe's
+    own samples hold flow-mapping placeholders such as ``image: {username}/torchserve:latest``)."""
+    (tmp_path / "a.yaml").write_text(ISVC.format(name="a"))
+    (tmp_path / "b.yaml").write_text("kind: ConfigMap\n---\napiVersion: v1\nkind: Pod\nspec:\n  image: {user}/x:1\n")
+    (tmp_path / "t.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n  {{ .Values.key }}: x\n")
+    (tmp_path / "d.yaml").write_text("apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: 1\n  backoffLimit: 2\n")
+    proc = run("check", "-o", "json", ".", cwd=tmp_path)
+    errors = {r["file"]["path"]: r["file"] for r in json.loads(proc.stderr) if r["severity"] == "error"}
+    assert errors["b.yaml"] == {"path": "b.yaml", "index": 1, "line": 6, "column": 16}
+    assert errors["t.yaml"] == {"path": "t.yaml", "index": 0, "line": 4, "column": 3}
+    assert errors["d.yaml"] == {"path": "d.yaml", "index": 0, "line": 5, "column": 3}  # the duplicate, not line 1
+    github = run("check", "-o", "github", ".", cwd=tmp_path)
+    assert b"::error file=b.yaml,line=6,col=16" in github.stdout + github.stderr
