@@ -14,10 +14,10 @@ pick them, and what they must know about each (SPEC 5.1).
   kustomization is read, though, for the files it names as patches, components and
   configurations: those are parts of resources (``Found.parts``), which ``render`` leaves out of
   its stream (:meth:`Found.for_render`) and ``check`` reads as partial resources.
-- A directory holding ``Chart.yaml`` is a Helm chart: its ``templates/`` (and those of the
-  subcharts below it) are not read, and one warning per chart says how to check them. A file of
-  a chart's ``templates/`` named on the command line (pre-commit names staged files) is skipped
-  the same way.
+- A directory holding ``Chart.yaml`` is a Helm chart: its ``templates/`` and ``files/`` (and
+  those of the subcharts below it) are not read, and one warning per chart says how to check
+  them. A file of either named on the command line (pre-commit names staged files) is skipped the
+  same way.
 - ``.kserve-pvc-fn-ignore`` in a walked directory (and, for files named one by one as pre-commit
   does, in the working directory) and ``--exclude GLOB`` leave out more: one glob per line (``#``
   comments), matched against the path relative to the directory that holds the ignore file (for
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from krm_fn.ignores import ignored_here, matches, patterns_of, read_ignore
-from krm_fn.kustomization import KUSTOMIZATION_FILES, named_parts
+from krm_fn.kustomization import KUSTOMIZATION_FILES, read_kustomization
 from krm_fn.limits import Limits
 from krm_fn.reading import STDIN_NAME, kind_of, read_file
 from krm_fn.results import File, Result
@@ -52,6 +52,12 @@ SUFFIXES = (".yaml", ".yml")
 #: Files of kustomize and kpt themselves: build inputs, never resources.
 BUILD_FILES = frozenset({*KUSTOMIZATION_FILES, "Kptfile"})
 CHART_FILE = "Chart.yaml"
+#: A chart's directories that are not manifests: its templates, and the files its templates read
+#: (``.Files.Get``, often through ``tpl``: templated text of their own).
+CHART_DIRS = {
+    "templates": "the templates of a Helm chart (render them with helm template)",
+    "files": "the files of a Helm chart, read by its templates (render them with helm template)",
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class Found:
     streams: set[str] = field(default_factory=set)
     parts: dict[str, KustomizePart] = field(default_factory=dict)
     notes: list[Result] = field(default_factory=list)
+    #: The kustomization roots no other walked kustomization builds on (root -> its file): what a
+    #: person would ``kustomize build``.
+    tops: dict[str, str] = field(default_factory=dict)
 
     def read(self, name: str, limit: int) -> bytes | bytearray:
         """The bytes of ``files`` entry ``name``, stopped at ``limit`` while reading.
@@ -107,22 +116,29 @@ class Found:
         return read_file(name, limit, stream=name == STDIN_NAME or name in self.streams)
 
     def kustomize_notes(self) -> list[Result]:
-        """One ``info`` result per kustomization root that names parts: how to render the tree."""
-        roots: dict[str, KustomizePart] = {}
+        """One ``info`` result per kustomization root that names parts or that nothing else builds
+        on: how to render the tree (SPEC 5.1)."""
+        roots: dict[str, str] = {}
         counts: dict[str, int] = {}
         for part in self.parts.values():
-            roots.setdefault(part.root, part)
+            roots.setdefault(part.root, part.kustomization)
             counts[part.root] = counts.get(part.root, 0) + 1
-        return [
-            Result(
-                f"{part.kustomization}: a kustomize tree: render `kustomize build {shlex.quote(root)} | "
-                f"kserve-pvc-fn render -`; its {counts[root]} patch or component file(s) are not resources "
-                "and are left out of this stream",
-                "info",
-                file=File(part.kustomization),
+        for root, kustomization in self.tops.items():
+            roots.setdefault(root, kustomization)
+        notes = []
+        for root, kustomization in roots.items():
+            left_out = (
+                f"its {counts[root]} patch or component file(s) are not resources and are left out of this stream"
+                if root in counts
+                else "this stream has its files as written, without what kustomize changes (namespace, names, patches)"
             )
-            for root, part in roots.items()
-        ]
+            build = f"`kustomize build {shlex.quote(root)} | kserve-pvc-fn render -`"
+            notes.append(
+                Result(
+                    f"{kustomization}: a kustomize tree: render {build}; {left_out}", "info", file=File(kustomization)
+                )
+            )
+        return notes
 
     def for_render(self) -> Found:
         """What ``render`` reads: the kustomize parts left out (and listed as skipped), with one
@@ -147,10 +163,10 @@ def _chart_note(chart: Path) -> Result:
 
 
 def _chart_of_template(path: Path) -> Path | None:
-    """The chart whose ``templates/`` holds a named file (pre-commit names staged files one by one,
-    templates included), or None."""
+    """The chart whose ``templates/`` or ``files/`` holds a named file (pre-commit names staged
+    files one by one, templates included), or None."""
     for parent in path.parents:
-        if parent.name == "templates" and (parent.parent / CHART_FILE).is_file():
+        if parent.name in CHART_DIRS and (parent.parent / CHART_FILE).is_file():
             return parent.parent
     return None
 
@@ -221,8 +237,8 @@ class _Walk:
             if stat.S_ISDIR(mode):
                 if self._excluded(sub, True):
                     self._skip(path, "excluded")
-                elif chart and name == "templates":
-                    self._skip(path, "the templates of a Helm chart (render them with helm template)")
+                elif chart and name in CHART_DIRS:
+                    self._skip(path, CHART_DIRS[name])
                 elif (real := path.resolve()) not in self.seen:  # a link back to a walked directory: once
                     self.seen.add(real)
                     yield from self._visit(path, sub + "/", in_chart or chart)
@@ -244,9 +260,11 @@ def _mark_parts(found: Found, walked: Sequence[str], kustomizations: Sequence[tu
     if not kustomizations:
         return
     by_real = {os.path.realpath(name): name for name in walked}
+    built_on: set[str] = set()
+    readable: list[tuple[str, str]] = []
     for root, kustomization in kustomizations:
         try:
-            named = named_parts(kustomization, limits)
+            read = read_kustomization(kustomization, limits)
         except InputError as err:
             reason = str(err).removeprefix(f"{kustomization}: ").replace(f"{kustomization} is ", "it is ", 1)
             message = (
@@ -254,7 +272,9 @@ def _mark_parts(found: Found, walked: Sequence[str], kustomizations: Sequence[tu
             )
             found.notes.append(Result(message, "warning", file=File(kustomization)))
             continue
-        for part in named:
+        readable.append((root, kustomization))
+        built_on.update(os.path.realpath(path) for path in read.builds_on)
+        for part in read.parts:
             target = os.path.realpath(part.path)
             if part.directory:
                 hits = [n for r, n in by_real.items() if r == target or r.startswith(target + os.sep)]
@@ -262,6 +282,7 @@ def _mark_parts(found: Found, walked: Sequence[str], kustomizations: Sequence[tu
                 hits = [by_real[target]] if target in by_real else []
             for name in hits:
                 found.parts.setdefault(name, KustomizePart(root, kustomization, part.field))
+    found.tops = {root: file for root, file in readable if os.path.realpath(root) not in built_on}
 
 
 def _mode(name: str) -> int:

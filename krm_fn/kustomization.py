@@ -75,8 +75,18 @@ def _problem(err: Exception) -> str:
     return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
-def named_parts(path: str, limits: Limits) -> list[Named]:
-    """What the kustomization file at ``path`` names as patches, components and configurations.
+@dataclass(frozen=True)
+class Kustomization:
+    """What one kustomization file names: the parts that are not resources, and the local paths
+    it builds on (``resources`` and ``components`` entries: another root's directory, or files)."""
+
+    parts: list[Named]
+    builds_on: list[str]
+
+
+def read_kustomization(path: str, limits: Limits) -> Kustomization:
+    """The kustomization file at ``path``: its patches, components and configurations, and what
+    it builds on.
 
     InputError (LimitError included) when it cannot be read or is not a YAML mapping: the caller
     reports that as a warning and reads the tree without it.
@@ -90,4 +100,11 @@ def named_parts(path: str, limits: Limits) -> list[Named]:
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a kustomization (a YAML mapping)")
     here = os.path.dirname(path)
-    return [Named(field, os.path.normpath(os.path.join(here, rel)), is_dir) for field, rel, is_dir in _entries(data)]
+    parts = [Named(field, os.path.normpath(os.path.join(here, rel)), is_dir) for field, rel, is_dir in _entries(data)]
+    entries = [*_list(data.get("resources")), *_list(data.get("bases")), *_list(data.get("components"))]
+    builds_on = [os.path.normpath(os.path.join(here, rel)) for e in entries if (rel := _local(e)) is not None]
+    return Kustomization(parts, builds_on)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

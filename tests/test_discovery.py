@@ -188,6 +188,28 @@ def test_kustomize_parts_are_marked_with_their_root(tmp_path: Path) -> None:
     assert notes[0].file.path == kustomization
 
 
+def test_a_kustomization_nothing_builds_on_is_noted_even_without_patches(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app/kustomization.yaml": "namespace: ml\nresources: [isvc.yaml, ../shared]\n",
+            "app/isvc.yaml": ISVC.format(name="iris"),
+            "shared/kustomization.yaml": "resources: [cm.yaml]\n",
+            "shared/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n",
+            "broken/kustomization.yaml": "resources: [\n",
+        },
+    )
+    rendered = discover([str(tmp_path)]).for_render()
+    notes = [n.message for n in rendered.notes if "kustomize tree" in n.message]
+    # app is what a person builds; shared is built on by app; broken gets its warning only.
+    assert notes == [
+        f"{tmp_path}/app/kustomization.yaml: a kustomize tree: render `kustomize build {tmp_path}/app | "
+        "kserve-pvc-fn render -`; this stream has its files as written, without what kustomize changes "
+        "(namespace, names, patches)"
+    ]
+    assert [n.severity for n in rendered.notes if "cannot read the kustomization" in n.message] == ["warning"]
+
+
 def test_only_the_walked_tree_counts(tmp_path: Path) -> None:
     write(tmp_path, BASE_AND_OVERLAY)
     # Walking the overlay alone: the component lies outside the walk and is not read at all.
@@ -260,6 +282,8 @@ CHART = {
     "metadata: {name: x.example.com}\n",
     "deploy/chart/charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
     "deploy/chart/charts/sub/templates/cm.yaml": "kind: ConfigMap\nmetadata: {name: {{ .Values.x }}}\n",
+    # Read by a template through .Files.Get and tpl (KServe's chart keeps patches there).
+    "deploy/chart/files/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Values.y }}}\n",
     "manifests/isvc.yaml": ISVC.format(name="plain"),
 }
 
@@ -276,7 +300,7 @@ def test_a_chart_is_one_warning_and_its_templates_are_not_read(tmp_path: Path) -
         "manifests/isvc.yaml",
     ]
     skipped = rel(found, tmp_path)
-    assert set(skipped) == {"deploy/chart/templates", "deploy/chart/charts/sub/templates"}
+    assert set(skipped) == {"deploy/chart/templates", "deploy/chart/files", "deploy/chart/charts/sub/templates"}
     [note] = found.notes  # one per chart: the subchart is checked with its parent
     assert note.severity == "warning"
     chart = str(tmp_path / "deploy/chart")
@@ -306,11 +330,12 @@ def test_a_named_template_is_skipped_as_its_chart_is(tmp_path: Path, monkeypatch
     write(tmp_path, CHART)
     template, sub = "deploy/chart/templates/isvc.yaml", "deploy/chart/charts/sub/templates/cm.yaml"
     monkeypatch.chdir(tmp_path)
-    found = discover([template, sub, "manifests/isvc.yaml"])
+    found = discover([template, sub, "deploy/chart/files/patch.yaml", "manifests/isvc.yaml"])
     assert found.files == ["manifests/isvc.yaml"]
     assert {s.path: s.reason for s in found.skipped} == {
         template: "a template of the Helm chart deploy/chart",
         sub: "a template of the Helm chart deploy/chart/charts/sub",
+        "deploy/chart/files/patch.yaml": "a template of the Helm chart deploy/chart",
     }
     assert [n.message.split(":")[0] for n in found.notes] == ["deploy/chart", "deploy/chart/charts/sub"]
     proc = shell(f"{FN} check {template} manifests/isvc.yaml", tmp_path)
