@@ -253,15 +253,15 @@ def _lora_checks(res: Resource, model: Mapping[str, Any], disabled: bool, ctx: C
         where = f"subPath {path!r} of claim {claim!r}" if path else f"the root of claim {claim!r}"
         raw_names = holds(ctx.spec, Feature.LORA_VOLUME_NAME_RAW)
         if raw_names:
-            volume_text = volume or LORA_VOLUME_PREFIX + "<hash>"
+            volume_text = f"volume {volume or LORA_VOLUME_PREFIX + '<hash>'}"
         else:
-            volume_text = f"a valid name KServe derives from {LORA_VOLUME_PREFIX}{name}"
+            volume_text = f"in a volume whose valid name KServe derives from {LORA_VOLUME_PREFIX}{name}"
         out.findings.append(
             finding(
                 res,
                 "info",
-                f"LoRA adapter {name!r}: KServe mounts {where} read-only at {mount} (volume "
-                f"{volume_text}) and passes that path to vLLM; the adapter's files "
+                f"LoRA adapter {name!r}: KServe mounts {where} read-only at {mount} ({volume_text}) "
+                "and passes that path to vLLM; the adapter's files "
                 f"(adapter_config.json, weights) must be directly in {mount}",
                 (*base, "uri"),
                 uri,
