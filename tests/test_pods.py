@@ -269,6 +269,23 @@ def test_kserve_config_comparison(text: str, mode: str, warns: bool) -> None:
 
 @pytest.mark.parametrize(
     ("text", "says"),
+    [
+        (
+            '{"enableDirectPvcVolumeMount": {{ .Values.direct }}}',
+            "holds an unexpanded template placeholder; not compared",
+        ),
+        ("not json", "is not valid JSON (Expecting value: line 1 column 1 (char 0)); not compared"),
+    ],
+)
+def test_kserve_config_that_cannot_be_read_says_why(text: str, says: str) -> None:
+    _, results, _ = run([_config(text)], mountMode="direct", kserveVersion="0.15")
+    assert [r["message"] for r in by_severity(results, "warning")] == [
+        f"inferenceservice-config storageInitializer {says}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
     [('{"enableDirectPvcVolumeMount": false}', True), ('{"enableDirectPvcVolumeMount": true}', True), ("{}", False)],
 )
 @pytest.mark.parametrize("mode", ["direct", "copy"])

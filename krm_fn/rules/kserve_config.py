@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 
+from krm_fn import pvc_uri
 from krm_fn.kserve_facts import Feature, holds
 from krm_fn.resource import Resource, mapping
 from krm_fn.results import Result, Severity
@@ -94,9 +95,9 @@ def check(res: Resource, ctx: Context) -> Outcome:
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as err:
-        out.findings.append(
-            _result(res, "warning", f"{CONFIGMAP_NAME} {DATA_KEY} is not valid JSON ({err}); not compared", INITIALIZER)
-        )
+        # A chart's values.yaml or a template left unrendered: say that, not where the JSON broke.
+        what = "holds an unexpanded template placeholder" if pvc_uri.has_template(raw) else f"is not valid JSON ({err})"
+        out.findings.append(_result(res, "warning", f"{CONFIGMAP_NAME} {DATA_KEY} {what}; not compared", INITIALIZER))
         return out
     if not isinstance(config, dict):
         return out
