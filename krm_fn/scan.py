@@ -50,6 +50,9 @@ class Unit:
     anchors: bool = False  # holds an anchor or an alias
 
 
+_NO_KEYS: set[str] = set()
+
+
 class _Frame:
     __slots__ = ("anchor", "count", "expect_key", "flow", "height", "is_items", "is_map", "key", "keys", "unit")
 
@@ -63,7 +66,9 @@ class _Frame:
         self.height = 1  # collection levels, likewise
         self.expect_key = True
         self.key: str | None = None
-        self.keys: set[str] = set()
+        # Only a mapping's keys are ever added: a sequence shares one empty set (no allocation per
+        # sequence on the hot path).
+        self.keys: set[str] = set() if is_map else _NO_KEYS
 
 
 @dataclass

@@ -195,3 +195,18 @@ def test_json_numbers_json_forbids_are_refused_with_a_position(json_text: str, w
 def test_json_numbers_within_a_float_are_read() -> None:
     raw = b'{"a": 1e308, "b": -2.5, "c": "NaN", "d": 1}'
     assert limits.check_raw(raw, Limits()).input_bytes == len(raw)
+
+
+def test_sequences_share_one_key_set_that_stays_empty() -> None:
+    # The scan gives sequences one shared, never-filled key set; a key added to it would make the
+    # next sequence's keys look like duplicates.
+    from krm_fn import scan
+
+    text = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        "- {kind: ConfigMap, apiVersion: v1, metadata: {name: a}, data: {k: [1, {x: 1}, [2]]}}\n"
+        "- [a, {b: 1}]\n"
+    )
+    doc, _ = resourcelist.read(text.encode())
+    assert len(doc.items) == 2
+    assert not scan._NO_KEYS
