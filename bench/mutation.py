@@ -1,6 +1,7 @@
 """The table of bench/MUTATION.md from ``mutmut results --all true`` (read on stdin).
 
-Each line of mutmut's listing is ``<module>.x_<function>__mutmut_<n>: <status>``; the table counts,
+Each line of mutmut's listing is ``<module>.x_<function>__mutmut_<n>: <status>`` (a method:
+``<module>.xǁ<Class>ǁ<method>__mutmut_<n>``); the table counts,
 per module, the mutants that were run (``not checked`` ones were not: a run cut by its time budget)
 and how many the tests killed. ``timeout`` counts as killed (the mutant made the tests hang), as
 mutmut itself counts it.
@@ -12,7 +13,8 @@ import re
 import sys
 from collections import Counter, defaultdict
 
-LINE = re.compile(r"^\s*(?P<module>[\w.]+)\.x_\w+__mutmut_\d+: (?P<status>.+?)\s*$")
+#: A function's mutant is ``x_<name>``, a method's ``xǁ<Class>ǁ<name>``.
+LINE = re.compile(r"^\s*(?P<module>[\w.]+)\.x(?:_|ǁ)\S+?__mutmut_\d+: (?P<status>.+?)\s*$")
 KILLED = {"killed", "timeout"}
 
 
