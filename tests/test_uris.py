@@ -1072,3 +1072,24 @@ def test_a_control_character_is_named_in_the_error() -> None:
     assert "the control character '\\t'" in decision.findings[0].message
     nul = run("pvc://c/models/m\x00")
     assert "a NUL character" in nul.findings[0].message
+
+
+def test_a_name_only_suffix_is_a_directory_in_the_decision_too() -> None:
+    # The decision joins the segments into a path and asks about its last segment: ".json" alone
+    # names no file, whether it is the URI's last segment or the model root's.
+    assert run("pvc://c/models/v1/.json") == UriDecision(None, ())
+    assert run("pvc://c/m/.json/model.pkl").new_uri == "pvc://c/m/.json"  # no trailing '/': not a file
+
+
+@pytest.mark.parametrize(
+    ("uri", "what"),
+    [
+        (" pvc://c/m/model.pkl ", "surrounding whitespace"),
+        (" pvc://c//m/model.pkl ", "empty or '.' path segments and surrounding whitespace"),
+        ("pvc://c//m/model.pkl", "empty or '.' path segments"),
+    ],
+)
+def test_the_repair_names_what_was_repaired(uri: str, what: str) -> None:
+    repaired = run(uri).findings[0]
+    assert repaired.code == "repaired-form"
+    assert repaired.message == f"{uri!r} has {what}; repaired to 'pvc://c/m/model.pkl'."
