@@ -73,6 +73,7 @@ from typing import Any, Literal
 
 from krm_fn.kserve_facts import NEWEST_TEXT
 from krm_fn.ops import plain_copy
+from krm_fn.pvc_uri import PVC_URI_PREFIX  # KServe's constants.PvcURIPrefix
 
 __all__ = [
     "AGENT_ANNOTATION",
@@ -110,8 +111,6 @@ __all__ = [
 #: The newest KServe release whose behaviour this module and the rules know (``spec.kserveVersion``).
 NEWEST_KSERVE_VERSION = NEWEST_TEXT
 
-#: URI scheme KServe mounts from a PersistentVolumeClaim (``constants.PvcURIPrefix``).
-PVC_URI_PREFIX = "pvc://"
 #: Name of the PVC volume and of its mounts (``constants.PvcSourceMountName``).
 PVC_VOLUME_NAME = "kserve-pvc-source"
 #: Name of the emptyDir the storage initializer fills in copy mode

@@ -46,6 +46,7 @@ __all__ = [
 
 Severity = Literal["info", "warning", "error"]
 
+#: The scheme of a URI KServe mounts from a PersistentVolumeClaim (KServe's ``constants.PvcURIPrefix``).
 PVC_URI_PREFIX: Final = "pvc://"
 
 _TEMPLATE_MARKERS: Final = ("${", "$(", "{{")
