@@ -154,8 +154,10 @@ def content_end(node: yaml.Node) -> int:
 
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
-# A comma after blanks, line breaks and comments: a flow collection's trailing comma.
-_TRAILING_COMMA = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*,")
+# A comma after blanks, line breaks and comments: a flow collection's trailing comma. One blank at
+# a time, and a comment only up to its line's end: no two ways to match one text, so no
+# backtracking into a comment's comma and no exponential time on a long blank run.
+_TRAILING_COMMA = re.compile(r"(?:[ \t\r\n]|#[^\r\n]*(?![^\r\n]))*,")
 
 
 def line_after(text: str, pos: int) -> int:

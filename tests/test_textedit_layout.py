@@ -46,6 +46,8 @@ def _in_place(text: str, ops: list[Op]) -> str:
         ("x: [\n  a,  # why a\n]\n", "x: [\n  a, b  # why a\n]\n"),
         ("x: [\n  a  # why a\n  ,\n]\n", "x: [\n  a  # why a\n  , b\n]\n"),
         ("x: [ # none yet\n]\n", "x: [b # none yet\n]\n"),
+        ("x: [a # not, a separator\n]\n", "x: [a, b # not, a separator\n]\n"),  # a comma in a comment
+        ("x: [a" + " " * 60 + "]\n", "x: [a, b" + " " * 60 + "]\n"),  # a long blank run, in linear time
         ("x: [a, [c] ]\n", "x: [a, [c], b ]\n"),
     ],
 )
