@@ -154,6 +154,10 @@ def content_end(node: yaml.Node) -> int:
 
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
+# A comma after blanks, line breaks and comments: a flow collection's trailing comma. One blank at
+# a time, and a comment only up to its line's end: no two ways to match one text, so no
+# backtracking into a comment's comma and no exponential time on a long blank run.
+_TRAILING_COMMA = re.compile(r"(?:[ \t\r\n]|#[^\r\n]*(?![^\r\n]))*,")
 
 
 def line_after(text: str, pos: int) -> int:
@@ -342,16 +346,21 @@ class _Editor:
         return Splice(pos, pos, prefix + body)
 
     def _flow_insert(self, node: yaml.Node, entry: str) -> Splice:
-        close = node.end_mark.index - 1
-        inner = self.text[node.start_mark.index + 1 : close]
-        sep = ", " if inner.strip() else ""
-        # Insert right after the last entry, before any whitespace or comment preceding the bracket.
-        pos = close
-        while pos > node.start_mark.index + 1 and self.text[pos - 1] in " \t\r\n":
-            pos -= 1
-        if inner.rstrip().endswith(","):
-            sep = " "
-        return Splice(pos, pos, sep + entry)
+        """Insert ``entry`` right after the last entry, or after its trailing comma if it has one.
+
+        Positions come from the nodes, not from scanning back from the bracket: a comment between
+        the last entry and the bracket would otherwise take the new entry into it.
+        """
+        if not node.value:
+            pos = node.start_mark.index + 1
+            return Splice(pos, pos, entry)
+        last = node.value[-1]
+        # A mapping entry ends with its value, or its key when the value is empty (``{a}``).
+        pos = max(n.end_mark.index for n in last) if isinstance(last, tuple) else last.end_mark.index
+        comma = _TRAILING_COMMA.match(self.text, pos)
+        if comma:
+            return Splice(comma.end(), comma.end(), " " + entry)
+        return Splice(pos, pos, ", " + entry)
 
     # -- logical operations ------------------------------------------------------------------
     def compute(self, op: Op) -> tuple[Splice, Path]:

@@ -235,6 +235,11 @@ def test_file_extension_normalizes_configured_extensions() -> None:
         # ... but never turns the claim root or a trailing slash into a file
         ("", "file", False, False),
         ("models/iris", "file", True, False),
+        ("models/iris/", "file", False, False),
+        # ... nor a last segment that names a directory: "." or ".." (of any depth)
+        ("models/iris/.", "file", False, False),
+        ("models/iris/..", "file", False, False),
+        ("..", "file", False, False),
     ],
 )
 def test_is_file_path(path: str, path_type: PathType | None, trailing: bool, expected: bool) -> None:
