@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from krm_fn.injector import SOURCE_URI_ANNOTATION
-from krm_fn.ops import Path, get_path
+from krm_fn.ops import Path, format_path, get_path
 from krm_fn.resource import Resource, mapping
 
 GROUP = "serving.kserve.io"
@@ -189,6 +189,20 @@ def implementation_uri(base: Path, comp: Mapping[str, Any]) -> Path | None:
             if mapping(var).get("name") == "STORAGE_URI":
                 return (*base, "containers", 0, "env", j, "value")
     return None
+
+
+def storage_uri_target(base: Path, comp: Mapping[str, Any]) -> str:
+    """Where a component's single ``storageUri`` is written, for a message (KServe has no ``storageUri``
+    on the component itself): its implementation's field (``model``, a framework shorthand or ``art``),
+    ``model.storageUri`` for a predictor without one, else the ``STORAGE_URI`` env of the first container
+    (a custom transformer or explainer).
+    """
+    for name in _IMPLEMENTATIONS:
+        if isinstance(comp.get(name), Mapping):
+            return format_path((*base, name, "storageUri"))
+    if base[-1] == "predictor":
+        return format_path((*base, "model", "storageUri"))
+    return f"the STORAGE_URI env of {format_path((*base, 'containers', 0))}"
 
 
 def deployment_mode(res: Resource) -> str | None:

@@ -118,7 +118,7 @@ def test_path_dropped_says_where_the_files_are_and_what_to_write() -> None:
     assert result["field"]["path"] == "spec.predictor.storageUris[0].uri"
     assert result["resourceRef"]["name"] == "m"
     assert "/mnt/models/models/llama" in result["message"]
-    assert "spec.predictor.storageUri: 'pvc://c/models/llama'" in result["message"]
+    assert "spec.predictor.model.storageUri: 'pvc://c/models/llama'" in result["message"]
 
 
 def test_copy_mode_is_honoured_for_kserve_0_15() -> None:

@@ -242,8 +242,9 @@ def _check_component(res: Resource, base: Path, comp: Mapping[str, Any], ctx: Co
             single = len(entries) == 1 and mount.rstrip("/") == injector.MODEL_DIR
             framework = mapping(mapping(comp.get("model")).get("modelFormat")).get("name")
             directory = _directory_uri(res, uri, framework if isinstance(framework, str) else None, ctx)
+            target = kinds.storage_uri_target(base, comp)
             fix = (
-                f"write {where}.storageUri: {directory!r} instead of storageUris (storageUri mounts "
+                f"write {target}: {directory!r} instead of storageUris (storageUri mounts "
                 f"{injector.split_pvc_uri(directory)[1] or 'the claim root'!r} as subPath at {injector.MODEL_DIR})"
                 if single
                 else f"point the consumer at {mount.rstrip('/')}/{path}, or mount a claim that holds the files "
