@@ -154,8 +154,15 @@ def test_the_builder_gives_an_alias_the_anchors_own_object() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a: &r [1, *r]\n", "<<: {a: 1}\nb: 2\n", "=: x\n", "s: !!set {a, b}\n", "o: !!omap [{a: 1}]\n"],
-    ids=["recursive-alias", "merge-key", "value-key", "set", "omap"],
+    [
+        "a: &r [1, *r]\n",
+        "a: &r {b: *r}\n",
+        "<<: {a: 1}\nb: 2\n",
+        "=: x\n",
+        "s: !!set {a, b}\n",
+        "o: !!omap [{a: 1}]\n",
+    ],
+    ids=["recursive-sequence", "recursive-mapping", "merge-key", "value-key", "set", "omap"],
 )
 def test_the_builder_leaves_what_is_unusual_to_pyyaml(text: str) -> None:
     with pytest.raises(textedit._Unusual):
