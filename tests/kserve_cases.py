@@ -5,10 +5,13 @@ Shared by the injector's own tests and the fixtures that run the same cases thro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from krm_fn.krm import run_krm
 
 DATA_DIR = Path(__file__).parent / "data" / "kserve_injector"
 
@@ -74,3 +77,20 @@ def storage_uri_env(pod_spec: dict[str, Any]) -> dict[str, Any] | None:
         if env["name"] == "STORAGE_URI":
             found = env
     return found
+
+
+def results_at(items: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:
+    """The function's results for ``items`` judged as KServe ``version`` (a KRM run, as kpt makes one)."""
+    doc = {
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": items,
+        "functionConfig": {
+            "apiVersion": "fn.kserve-pvc.dev/v1alpha1",
+            "kind": "PvcMountPolicy",
+            "spec": {"kserveVersion": version},
+        },
+    }
+    # Through JSON: shared dicts would become YAML aliases, which the function refuses across items.
+    answer = run_krm(yaml.safe_dump(json.loads(json.dumps(doc))).encode())
+    return [r.to_dict() for r in answer.results]

@@ -19,16 +19,15 @@ the rule reports it:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from kserve_cases import results_at
 
 from krm_fn import injector
 from krm_fn.config import PolicySpec
-from krm_fn.krm import run_krm
 from krm_fn.resource import Resource
 from krm_fn.rulekit import Context
 from krm_fn.rules import llm_storage
@@ -75,22 +74,6 @@ def _cases(test: str, by_release: bool = False) -> list[Any]:
     return out
 
 
-def run(items: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:
-    doc = {
-        "apiVersion": "config.kubernetes.io/v1",
-        "kind": "ResourceList",
-        "items": items,
-        "functionConfig": {
-            "apiVersion": "fn.kserve-pvc.dev/v1alpha1",
-            "kind": "PvcMountPolicy",
-            "spec": {"kserveVersion": version},
-        },
-    }
-    # Through JSON: shared dicts would become YAML aliases, which the function refuses across items.
-    answer = run_krm(yaml.safe_dump(json.loads(json.dumps(doc))).encode())
-    return [r.to_dict() for r in answer.results]
-
-
 def rule(results: list[dict[str, Any]], rule_id: str) -> list[dict[str, Any]]:
     return [r for r in results if r.get("tags", {}).get("rule") == rule_id]
 
@@ -116,7 +99,7 @@ MODEL = "pvc://model-store/models/llama"
 
 def pods_mounting_the_model(spec: dict[str, Any], version: str) -> list[str]:
     """The ``pvc-rwo-replicas`` messages for a one-replica service: a second pod mounts the model."""
-    results = run([claim("model-store", "ReadWriteOnce"), llm({**spec, "model": {"uri": MODEL}})], version)
+    results = results_at([claim("model-store", "ReadWriteOnce"), llm({**spec, "model": {"uri": MODEL}})], version)
     return [r["message"] for r in rule(results, "pvc-rwo-replicas")]
 
 
@@ -203,7 +186,7 @@ def test_attach_pvc_model_artifact(release: str, doc: dict[str, Any], case: dict
     # Read-only whatever the annotation says: a ReadOnlyMany claim is fine, and the rule says why.
     spec = {**_with_container(case["container"]), "model": {"uri": doc["uri"]}}
     service = llm(spec, **{injector.READONLY_ANNOTATION: "false"})
-    results = run([claim(claim_name, "ReadOnlyMany"), service], release)
+    results = results_at([claim(claim_name, "ReadOnlyMany"), service], release)
     assert want["readOnly"] is True
     assert rule(results, "pvc-read-only-many-writable") == []
     assert len(rule(results, "llm-read-only-ignored")) == 1
@@ -236,7 +219,7 @@ def test_attach_kv_cache_secondary_tiers(release: str, doc: dict[str, Any], case
         kv["secondary"] = case["secondary"]
     service = llm({"model": {"uri": "hf://org/model"}, "kvCacheOffloading": kv})
     items = [*(claim(n, "ReadOnlyMany") for n in sorted(names)), service]
-    writable = rule(run(items, release), "pvc-read-only-many-writable")
+    writable = rule(results_at(items, release), "pvc-read-only-many-writable")
     got = set()
     for result in writable:
         (name,) = [n for n in names if f"claim {n!r} " in result["message"]]

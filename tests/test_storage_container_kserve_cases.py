@@ -11,15 +11,11 @@ URI is looked at, so the scheme does not change its answer.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from kserve_cases import DATA_DIR, STORAGE_CONTAINER_CASE_FILES, load_case, tag_of
-
-from krm_fn.krm import run_krm
+from kserve_cases import DATA_DIR, STORAGE_CONTAINER_CASE_FILES, load_case, results_at, tag_of
 
 IDS = [str(p.relative_to(DATA_DIR)) for p in STORAGE_CONTAINER_CASE_FILES]
 
@@ -64,18 +60,7 @@ def bundle(case: dict[str, Any], multi_model: bool | None) -> list[dict[str, Any
 
 
 def storage_container_errors(items: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:
-    doc = {
-        "apiVersion": "config.kubernetes.io/v1",
-        "kind": "ResourceList",
-        "items": items,
-        "functionConfig": {
-            "apiVersion": "fn.kserve-pvc.dev/v1alpha1",
-            "kind": "PvcMountPolicy",
-            "spec": {"kserveVersion": version},
-        },
-    }
-    answer = run_krm(yaml.safe_dump(json.loads(json.dumps(doc))).encode())
-    results = [r.to_dict() for r in answer.results]
+    results = results_at(items, version)
     return [r for r in results if r.get("tags", {}).get("rule") == "storage-container"]
 
 
